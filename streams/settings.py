@@ -1,0 +1,62 @@
+"""Settings for the decision side: ClickHouse, the sink and detection.
+
+`CITYBRAIN_CLICKHOUSE_URL` unset means embedded chdb under the data dir (one process owns it);
+`clickhouse://user:pass@host:9000/db` means a ClickHouse server through clickhouse-driver.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ClickHouseSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CITYBRAIN_CLICKHOUSE_", extra="ignore")
+
+    url: str | None = None
+    database: str = "citybrain"
+    retention_events_days: int = 30
+    retention_anomalies_days: int = 180
+    retention_alerts_days: int = 730
+    retention_audit_days: int = 730
+    connect_timeout_s: float = 5.0
+
+
+class SinkSettings(BaseSettings):
+    """Batches are bounded by rows and by age; Kafka offsets are committed only after ClickHouse acks."""
+
+    model_config = SettingsConfigDict(env_prefix="CITYBRAIN_SINK_", extra="ignore")
+
+    batch_rows: int = 10_000
+    batch_age_s: float = 1.0
+    max_buffered_rows: int = 200_000
+    group_id: str = "citybrain-sink"
+    retry_backoff_s: float = 1.0
+    retry_backoff_max_s: float = 30.0
+
+
+class DetectionSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CITYBRAIN_DETECT_", extra="ignore")
+
+    alert_threshold: float = 0.9
+    snapshot_interval_s: float = 30.0
+    fusion_window_s: float = 300.0
+    group_id: str = "citybrain-detect"
+    batch_events: int = 5000
+    batch_within_s: float = 0.05
+
+
+@lru_cache
+def get_clickhouse_settings() -> ClickHouseSettings:
+    return ClickHouseSettings()
+
+
+@lru_cache
+def get_sink_settings() -> SinkSettings:
+    return SinkSettings()
+
+
+@lru_cache
+def get_detection_settings() -> DetectionSettings:
+    return DetectionSettings()
