@@ -43,7 +43,7 @@ class DetectionSettings(BaseSettings):
     snapshot_interval_s: float = 30.0
     fusion_window_s: float = 300.0
     group_id: str = "citybrain-detect"
-    batch_events: int = 5000
+    batch_messages: int = 64  # packed messages (each up to 500 events) per detection batch
     batch_within_s: float = 0.05
 
 

@@ -1,0 +1,41 @@
+"""Shared fixtures. Integration fixtures start real peers (Tansu broker, chdb, ClickHouse server)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("CITYBRAIN_ENV", "test")
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh embedded Tansu broker per test session (a stuck consumer group must not leak across runs)."""
+    from deploy.broker import EmbeddedBroker
+
+    log = tmp_path_factory.mktemp("broker") / "tansu.log"
+    with EmbeddedBroker(log_path=log) as broker:
+        yield broker.bootstrap
+
+
+@pytest.fixture(scope="session")
+def kafka_topics(kafka_bootstrap: str) -> list[str]:
+    """The platform's topics created on the session broker (4 partitions each keeps tests quick)."""
+    from deploy.topics import ensure_topics
+
+    return ensure_topics(kafka_bootstrap, partitions=4)
+
+
+@pytest.fixture
+def unique_name() -> str:
+    """A name no other test uses (consumer groups, databases, topics)."""
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "citybrain"

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import h3
+
+from streams.fusion import Fusion, FusionConfig
+from streams.records import Severity
+from tests.factories import T0, make_anomaly
+
+CELL = "88309a553dfffff"
+NEAR = sorted(h3.grid_ring(CELL, 1))[0]
+FAR = sorted(h3.grid_ring(CELL, 4))[0]
+
+
+def test_storm_of_1000_anomalies_in_one_cell_makes_one_incident_and_one_alert():
+    fusion = Fusion()
+    storm = [make_anomaly(cell=CELL, device_id=f"tdet-{i % 40}", time=T0 + timedelta(milliseconds=i))
+             for i in range(1000)]
+    result = fusion.add(storm, now=T0 + timedelta(seconds=2))
+    assert len({i.id for i in result.incidents}) == 1
+    assert len(result.alerts) == 1
+    assert len(fusion.open) == 1
+    # arriving again in a later batch still does not re-alert: same severity, hysteresis
+    again = fusion.add([make_anomaly(cell=CELL, time=T0 + timedelta(seconds=3))], now=T0 + timedelta(seconds=3))
+    assert again.alerts == []
+    assert again.incidents[0].id == result.incidents[0].id
+
+
+def test_accident_signals_from_neighbouring_cells_fuse_and_escalate():
+    fusion = Fusion()
+    first = fusion.add([make_anomaly(cell=CELL, metric="speed_kmh", observed=5, expected=45)], now=T0)
+    assert first.alerts and first.alerts[0].sub_category == "trafficJam"
+    second = fusion.add([
+        make_anomaly(cell=NEAR, device_id="tdet-7", metric="occupancy", observed=0.9, expected=0.3),
+        make_anomaly(cell=NEAR, device_id="cam-1", category="crowd", metric="count", observed=300, expected=20),
+    ], now=T0 + timedelta(seconds=20))
+    incident = second.incidents[0]
+    assert incident.id == first.incidents[0].id
+    assert incident.sub_category == "carAccident"
+    assert incident.severity.rank >= Severity.high.rank
+    assert {e.device_id for e in incident.evidence} == {"tdet-0042", "tdet-7", "cam-1"}
+    # escalation re-alerts with the same alert id and a higher version
+    assert second.alerts[0].id == first.alerts[0].id
+    assert second.alerts[0].version == 2
+    assert second.alerts[0].department == "traffic"
+
+
+def test_far_cells_open_separate_incidents():
+    fusion = Fusion()
+    out = fusion.add([make_anomaly(cell=CELL), make_anomaly(cell=FAR)], now=T0)
+    assert len({i.id for i in out.incidents}) == 2
+
+
+def test_quiet_incident_closes_after_window_and_a_new_one_opens():
+    fusion = Fusion(FusionConfig(window_s=60))
+    a = fusion.add([make_anomaly(cell=CELL, time=T0)], now=T0)
+    b = fusion.add([make_anomaly(cell=CELL, time=T0 + timedelta(minutes=5))], now=T0 + timedelta(minutes=5))
+    assert a.incidents[0].id != b.incidents[0].id
+
+
+def test_weak_single_signal_does_not_alert():
+    out = Fusion().add([make_anomaly(cell=CELL, detector="citizen_report", metric="report", score=0.9,
+                                     observed=1, expected=0)], now=T0)
+    assert out.incidents and not out.alerts
+
+
+def test_department_rate_limit_suppresses_storm_of_distinct_incidents():
+    fusion = Fusion(FusionConfig(dept_alerts_per_minute=3))
+    cells = sorted(h3.grid_disk(CELL, 8))[::7][:10]  # far enough apart not to fuse
+    out = fusion.add([make_anomaly(cell=c, device_id=f"d{i}") for i, c in enumerate(cells)], now=T0)
+    assert len(out.alerts) == 3
+    assert out.suppressed == len(out.incidents) - 3
+
+
+def test_sensor_fault_is_its_own_maintenance_incident():
+    out = Fusion().add([make_anomaly(cell=CELL, detector="flatline"), make_anomaly(cell=CELL)], now=T0)
+    subs = sorted(i.sub_category for i in out.incidents)
+    assert subs == ["sensorFailure", "trafficJam"]
+    fault = next(a for a in out.alerts if a.sub_category == "sensorFailure")
+    assert fault.department == "city-management"
