@@ -68,7 +68,8 @@ class Fusion:
             if sig.kind == "sensor_fault":
                 slot = self.open.get((cell, "fault"))
             else:  # a crowd or a report next to a traffic incident is part of it (an accident draws both)
-                slot = (self._find(cell, "traffic") if sig.kind in JOINS_TRAFFIC else None) or self._find(cell, sig.family)
+                joined = self._find(cell, "traffic") if sig.kind in JOINS_TRAFFIC else None
+                slot = joined or self._find(cell, sig.family)
             if slot is None:
                 slot = self._create(a, cell, sig.family, sig.kind)
             slot.kinds[sig.kind] = max(slot.kinds.get(sig.kind, 0.0), a.score * sig.weight)

@@ -73,8 +73,9 @@ def sub_category(family: str, kinds: frozenset[str]) -> str:
         if {"speed_drop", "occupancy_rise"} <= kinds and kinds & {"crowd_surge", "report"}:
             return "carAccident"
         return "trafficJam"
+    security = "crowdSurge" if "crowd_surge" in kinds else "fire" if kinds & {"smoke", "heat"} else "suspiciousAction"
     return {
-        "security": "crowdSurge" if "crowd_surge" in kinds else "fire" if kinds & {"smoke", "heat"} else "suspiciousAction",
+        "security": security,
         "environment": "airPollution",
         "naturalDisaster": "flood",
         "health": "healthEmergency",

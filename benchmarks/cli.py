@@ -1,0 +1,55 @@
+"""`citybrain bench <what>`: each prints human-readable figures, or one JSON object with `--json`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+
+def _print(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result))
+        return
+    width = max(map(len, result))
+    for key, value in result.items():
+        print(f"{key:<{width}}  {value}")
+
+
+def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
+    bench = sub.add_parser("bench", help="benchmarks (figures for BENCHMARKS.md)", formatter_class=formatter,
+                           epilog="example:\n  citybrain bench throughput --duration 60 --devices 10000 --json")
+    kinds = bench.add_subparsers(dest="bench", required=True, metavar="what")
+
+    p = kinds.add_parser("throughput", help="end-to-end events/s: producer -> detection -> sink -> ClickHouse",
+                         formatter_class=formatter,
+                         epilog="example:\n  citybrain bench throughput --duration 60 --devices 10000")
+    p.add_argument("--duration", type=float, default=60.0, help="seconds of load at --target-rate")
+    p.add_argument("--devices", type=int, default=10_000)
+    p.add_argument("--partitions", type=int, default=8)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--target-rate", type=float, default=60_000.0, help="events generated per second of --duration")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_throughput)
+
+    p = kinds.add_parser("baseline", help="textbook faust pipeline vs ours on the same broker; prints the speed-up",
+                         formatter_class=formatter, epilog="example:\n  citybrain bench baseline --json")
+    p.add_argument("--devices", type=int, default=10_000)
+    p.add_argument("--events", type=int, default=600_000, help="events through our pipeline")
+    p.add_argument("--baseline-events", type=int, default=20_000, help="events through the textbook pipeline")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_baseline)
+
+
+def _throughput(args: argparse.Namespace) -> int:
+    from benchmarks.throughput import bench_throughput
+
+    _print(bench_throughput(args.duration, args.devices, args.partitions, args.workers, args.target_rate), args.json)
+    return 0
+
+
+def _baseline(args: argparse.Namespace) -> int:
+    from benchmarks.baseline import bench_baseline
+
+    _print(bench_baseline(args.devices, args.events, args.baseline_events), args.json)
+    return 0
