@@ -32,6 +32,14 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_throughput)
 
+    p = kinds.add_parser("latency", help="event arrival -> alert on the SSE feed, p50/p99 under load",
+                         formatter_class=formatter, epilog="example:\n  citybrain bench latency --rate 5000 --json")
+    p.add_argument("--rate", type=float, default=5000.0, help="background events per second")
+    p.add_argument("--duration", type=float, default=60.0)
+    p.add_argument("--spike-every", type=float, default=1.0, help="seconds between measured spikes")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_latency)
+
     p = kinds.add_parser("baseline", help="textbook faust pipeline vs ours on the same broker; prints the speed-up",
                          formatter_class=formatter, epilog="example:\n  citybrain bench baseline --json")
     p.add_argument("--devices", type=int, default=10_000)
@@ -52,4 +60,11 @@ def _baseline(args: argparse.Namespace) -> int:
     from benchmarks.baseline import bench_baseline
 
     _print(bench_baseline(args.devices, args.events, args.baseline_events), args.json)
+    return 0
+
+
+def _latency(args: argparse.Namespace) -> int:
+    from benchmarks.latency import bench_latency
+
+    _print(bench_latency(args.rate, args.duration, args.spike_every), args.json)
     return 0

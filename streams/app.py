@@ -25,6 +25,7 @@ from faust.types import TP, EventT
 from ingest.settings import get_common_settings, get_kafka_settings
 from ingest.topics import DEADLETTER_TOPIC, EVENTS_TOPIC
 from streams import metrics
+from streams.fusion import FusionConfig
 from streams.pipeline import DetectStage, FuseStage
 from streams.settings import get_detection_settings
 from streams.state import SnapshotStore
@@ -61,7 +62,10 @@ deadletter_topic = app.topic(DEADLETTER_TOPIC)
 
 snapshots = SnapshotStore(state_dir)
 detect_stage = DetectStage(snapshots, threshold=det.alert_threshold)
-fuse_stage = FuseStage(snapshots)
+fuse_stage = FuseStage(snapshots, FusionConfig(
+    window_s=det.fusion_window_s, alert_min_confidence=det.fusion_min_confidence,
+    dept_alerts_per_minute=det.dept_alerts_per_minute,
+))
 
 
 def _by_partition(events: Sequence[EventT]) -> dict[int, list[Any]]:

@@ -42,6 +42,8 @@ class DetectionSettings(BaseSettings):
     alert_threshold: float = 0.9
     snapshot_interval_s: float = 30.0
     fusion_window_s: float = 300.0
+    fusion_min_confidence: float = 0.6
+    dept_alerts_per_minute: int = 30
     group_id: str = "citybrain-detect"
     batch_messages: int = 64  # packed messages (each up to 500 events) per detection batch
     batch_within_s: float = 0.05

@@ -88,7 +88,7 @@ def test_malformed_kafka_record_goes_to_dead_letters_and_stats(platform) -> None
         return int(r.json()["dead_lettered"])
 
     before = dead()
-    bootstrap = _bootstrap(platform)
+    bootstrap = platform.bootstrap
     producer = KafkaProducer(bootstrap_servers=bootstrap)
     producer.send(EVENTS_TOPIC, b'{"id": "broken", "type": "reading"', partition=0)
     producer.send(EVENTS_TOPIC, orjson.dumps({**event_dict(), "measurements": {"speed_kmh": "fast"}}), partition=1)
@@ -104,10 +104,3 @@ def test_health_stats_and_metrics_endpoints_exist(platform) -> None:
         assert key in stats
     metrics = httpx.get(f"{platform.base_url}/metrics", headers=platform.headers, timeout=10)
     assert metrics.status_code == 200 and "citybrain_" in metrics.text
-
-
-def _bootstrap(platform) -> str:
-    for line in (platform.data_dir / "up.log").read_text().splitlines():
-        if line.strip().startswith("kafka"):
-            return line.split()[-1]
-    raise AssertionError("runner did not print the Kafka address")
