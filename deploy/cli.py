@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMAND_MODULES = ["deploy.commands", "benchmarks.cli"]
+COMMAND_MODULES = ["deploy.commands", "benchmarks.cli", "brain_api.cli", "streams.nab.cli"]
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 import pickle
 from collections import defaultdict
 from collections.abc import Iterable
@@ -22,6 +23,7 @@ from streams.fusion import Fusion, FusionConfig, FusionResult
 from streams.records import Anomaly
 from streams.state import SnapshotStore
 
+log = logging.getLogger("citybrain.worker")
 DISTRICT_RESOLUTION = 5
 REPORT_SCORE = 0.9
 
@@ -79,6 +81,7 @@ class DetectStage:
         if found is None:
             blob = self.snapshots.load(f"detect-{partition}") if self.snapshots else None
             found = SeriesDetectors.restore(blob) if blob else self._new()
+            log.info("detect-%d: %s", partition, "restored from snapshot" if blob else "cold start")
             self.detectors[partition] = found
         return found
 
@@ -128,6 +131,7 @@ class FuseStage:
         if found is None:
             blob = self.snapshots.load(f"fuse-{partition}") if self.snapshots else None
             found = pickle.loads(blob) if blob else Fusion(self.config)  # noqa: S301 - our own files
+            log.info("fuse-%d: %s", partition, "restored from snapshot" if blob else "cold start")
             self.fusions[partition] = found
         return found
 
