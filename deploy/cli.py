@@ -10,7 +10,9 @@ import argparse
 import importlib
 import sys
 
-COMMAND_MODULES = ["deploy.commands", "benchmarks.cli", "brain_api.cli", "streams.nab.cli"]
+COMMAND_MODULES = [
+    "deploy.commands", "ingest.cli", "benchmarks.cli", "brain_api.cli", "streams.nab.cli", "streams.replay_cli",
+]
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):

@@ -47,6 +47,9 @@ class DetectionSettings(BaseSettings):
     group_id: str = "citybrain-detect"
     batch_messages: int = 64  # packed messages (each up to 500 events) per detection batch
     batch_within_s: float = 0.05
+    # Detector choice per category: a JSON object or a path to one (streams.detectors.config).
+    detectors: str | None = None
+    max_series: int = 200_000  # per partition; least recently seen series are evicted beyond it
 
 
 @lru_cache
