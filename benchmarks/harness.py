@@ -77,13 +77,13 @@ class Pipeline:
 
 
 def committed(bootstrap: str, group: str, topic: str, partitions: int) -> dict[int, int]:
+    tps = [TopicPartition(topic, p) for p in range(partitions)]
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     try:
-        offsets = admin.list_consumer_group_offsets(group)
+        offsets = admin.list_group_offsets({group: tps}).get(group, {})
     finally:
         admin.close()
-    return {p: offsets[TopicPartition(topic, p)].offset for p in range(partitions)
-            if TopicPartition(topic, p) in offsets}
+    return {tp.partition: offsets[tp].offset for tp in tps if tp in offsets and offsets[tp].offset >= 0}
 
 
 def lag(produced: dict[int, int], done: dict[int, int]) -> int:

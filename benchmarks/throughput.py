@@ -8,13 +8,14 @@ that every event is stored exactly once.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from benchmarks.harness import Pipeline, committed, cpu_seconds, lag, wait_caught_up
 from benchmarks.workload import generate
@@ -23,17 +24,26 @@ from streams.settings import get_detection_settings, get_sink_settings
 
 
 def produce(bootstrap: str, messages: list[tuple[int, bytes]], topic: str = EVENTS_TOPIC) -> dict[int, int]:
-    """Send pre-packed messages; returns next offset per partition as acked by the broker."""
-    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, batch_size=1 << 20,
-                             max_request_size=8 << 20, acks=1, buffer_memory=256 << 20)
-    futures = [producer.send(topic, value=v, partition=p) for p, v in messages]
-    producer.flush()
-    ends: dict[int, int] = {}
-    for f in futures:
-        md = f.get(timeout=60)
-        ends[md.partition] = max(ends.get(md.partition, 0), md.offset + 1)
-    producer.close()
-    return ends
+    """Send pre-packed messages; returns next offset per partition as acked by the broker.
+
+    aiokafka, not kafka-python: measured here, kafka-python 3 needed 7.4 s for 200 messages of ~100 kB
+    that aiokafka sends in 0.3 s.
+    """
+
+    async def send_all() -> dict[int, int]:
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=1 << 20,
+                                    max_request_size=8 << 20, acks=1)
+        await producer.start()
+        try:
+            futures = [await producer.send(topic, value=v, partition=p) for p, v in messages]
+            ends: dict[int, int] = {}
+            for md in await asyncio.gather(*futures):
+                ends[md.partition] = max(ends.get(md.partition, 0), md.offset + 1)
+            return ends
+        finally:
+            await producer.stop()
+
+    return asyncio.run(send_all())
 
 
 def bench_throughput(duration_s: float = 60.0, devices: int = 10_000, partitions: int = 8, workers: int = 1,

@@ -31,7 +31,7 @@ def device_ids(n: int) -> list[str]:
 
 
 def generate(n_devices: int, n_events: int, partitions: int, *, per_message: int = 500, seed: int = 1,
-             spike_every: int = 400, start: datetime | None = None) -> Workload:
+             spike_every: int = 300, start: datetime | None = None) -> Workload:
     """`n_events` readings round-robin over `n_devices`, one minute apart per device, packed per partition."""
     rng = np.random.default_rng(seed)
     ids = device_ids(n_devices)

@@ -51,6 +51,9 @@ app = faust.App(
     broker_heartbeat_interval=kafka.heartbeat_interval_ms / 1000,
     broker_commit_interval=1.0,
     producer_linger_ms=kafka.linger_ms,
+    # packed messages are ~100 kB each: fetch many per round trip, not faust's default 1 MiB
+    consumer_max_fetch_size=16 * 1024 * 1024,
+    producer_max_request_size=8 * 1024 * 1024,
     datadir=str(state_dir / "faust"),
 )
 events_topic = app.topic(EVENTS_TOPIC)
@@ -139,13 +142,13 @@ async def snapshot() -> None:
 
 
 @app.on_partitions_revoked.connect
-async def on_revoked(sender: faust.App, *, revoked: set[TP], **kwargs: Any) -> None:
+async def on_revoked(sender: faust.App, revoked: set[TP], **kwargs: Any) -> None:
     detect_stage.drop([tp.partition for tp in revoked if tp.topic == EVENTS_TOPIC])
     fuse_stage.drop([tp.partition for tp in revoked if tp.topic == ANOMALIES_TOPIC])
 
 
 @app.on_partitions_assigned.connect
-async def on_assigned(sender: faust.App, *, assigned: set[TP], **kwargs: Any) -> None:
+async def on_assigned(sender: faust.App, assigned: set[TP], **kwargs: Any) -> None:
     for tp in assigned:  # restore from snapshots now rather than on the first event
         if tp.topic == EVENTS_TOPIC:
             detect_stage.for_partition(tp.partition)
