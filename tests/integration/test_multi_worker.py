@@ -17,20 +17,15 @@ from benchmarks.throughput import produce
 from benchmarks.workload import generate
 from ingest.topics import EVENTS_TOPIC
 from streams.settings import get_detection_settings, get_sink_settings
+from tests.chdb_query import query_chdb
 
 pytestmark = pytest.mark.integration
 PARTITIONS = 4
 
 
 def _count(store_dir) -> tuple[int, int]:
-    from streams.storage import open_store
-
-    store = open_store(url="", path=str(store_dir))
-    try:
-        row = store.query("SELECT count() AS n, uniqExact(id) AS d FROM events")[0]
-        return int(row["n"]), int(row["d"])
-    finally:
-        store.close()
+    row = query_chdb(store_dir, "SELECT count() AS n, uniqExact(id) AS d FROM events")[0]
+    return int(row["n"]), int(row["d"])
 
 
 def test_killed_worker_partitions_move_with_state_and_nothing_is_lost(tmp_path, monkeypatch) -> None:
