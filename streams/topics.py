@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ingest.topics import DEADLETTER_TOPIC, EVENTS_TOPIC
+from ingest.topics import DEADLETTER_TOPIC, DEVICES_TOPIC, EVENTS_TOPIC
 
 ANOMALIES_TOPIC = "citybrain.anomalies.v1"
 INCIDENTS_TOPIC = "citybrain.incidents.v1"
@@ -34,5 +34,5 @@ class TopicSpec:
 def all_topics(partitions: int) -> list[TopicSpec]:
     """The topics `citybrain up` (and `deploy/`) create. Keyed data topics get `partitions`."""
     spread = [EVENTS_TOPIC, ANOMALIES_TOPIC, FEEDBACK_TOPIC]
-    small = [DEADLETTER_TOPIC, INCIDENTS_TOPIC, ALERTS_TOPIC, *map(department_topic, DEPARTMENTS)]
+    small = [DEADLETTER_TOPIC, DEVICES_TOPIC, INCIDENTS_TOPIC, ALERTS_TOPIC, *map(department_topic, DEPARTMENTS)]
     return [TopicSpec(t, partitions) for t in spread] + [TopicSpec(t, max(1, partitions // 4)) for t in small]
