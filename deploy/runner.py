@@ -11,8 +11,10 @@ import logging
 import os
 import secrets
 import signal
+import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -23,6 +25,8 @@ from deploy.supervisor import Child, Supervisor, child_env
 from deploy.topics import ensure_topics
 
 log = logging.getLogger("citybrain.runner")
+#: Simulated history sent before the live feed, so detectors have baselines when the first anomaly comes.
+WARMUP_S = 600
 
 
 def _wait_ready(url: str, child: Child, timeout_s: float) -> None:
@@ -75,10 +79,16 @@ def run_up(host: str, port: int, data_dir: Path, simulator: bool, workers: int =
             sup.add(Child(f"worker-{i}", [py, "-m", "streams.worker"], env, logs / f"worker-{i}.log"))
         _wait_ready(f"{base}/healthz", api, 90)
         if simulator:
-            sup.add(Child("simulator", [py, "-m", "deploy.cli", "simulate", "--target", base, "--city", city,
-                                        "--rate", str(rate), "--seed", str(seed), "--duration", "0",
-                                        "--truth", str(data_dir / "truth.json")],
-                          child_env(**env, CITYBRAIN_TOKEN=token), logs / "simulator.log"))
+            sim = [py, "-m", "deploy.cli", "simulate", "--target", base, "--city", city, "--rate", str(rate)]
+            sim_env = child_env(**env, CITYBRAIN_TOKEN=token)
+            warm_from = (datetime.now(UTC) - timedelta(seconds=WARMUP_S)).isoformat()
+            print(f"warming up the detectors with {WARMUP_S // 60} minutes of simulated history...", flush=True)
+            with open(logs / "simulator-warmup.log", "ab") as out:
+                subprocess.run([*sim, "--seed", str(seed + 1), "--start", warm_from, "--duration", str(WARMUP_S),
+                                "--truth", str(data_dir / "truth-warmup.json")],
+                               env=sim_env, stdout=out, stderr=subprocess.STDOUT, timeout=300, check=False)
+            sup.add(Child("simulator", [*sim, "--seed", str(seed), "--duration", "0", "--no-register",
+                                        "--truth", str(data_dir / "truth.json")], sim_env, logs / "simulator.log"))
         print(f"\nCity Brain is up.\n  map        {base}/\n  API docs   {base}/docs\n"
               f"  alerts     {base}/api/v1/alerts\n  kafka      {bootstrap}\n  data dir   {data_dir}\n"
               f"  logs       {logs}\n  admin token {token}\n  open the map with {base}/#token={token}\n"
