@@ -20,6 +20,7 @@ from streams.signals import signal_of, sub_category
 
 MAX_EVIDENCE = 50
 JOINS_TRAFFIC = frozenset({"crowd_surge", "report"})
+ACCIDENT_CUES = frozenset({"speed_drop", "occupancy_rise", "slow_vehicles"})
 _SEVERITY_BY_SIGNALS = (Severity.low, Severity.medium, Severity.high, Severity.critical)
 _BASE_SEVERITY = {"carAccident": Severity.high, "fire": Severity.high, "flood": Severity.medium}
 
@@ -28,7 +29,7 @@ _BASE_SEVERITY = {"carAccident": Severity.high, "fire": Severity.high, "flood": 
 class FusionConfig:
     window_s: float = 300.0  # an incident closes after this long without new evidence
     rings: int = 1  # neighbouring H3 rings that join the same incident
-    alert_min_confidence: float = 0.6
+    alert_min_confidence: float = 0.8
     dept_alerts_per_minute: int = 30
 
 
@@ -67,8 +68,10 @@ class Fusion:
             # device faults are per device; city incidents gather their neighbourhood
             if sig.kind == "sensor_fault":
                 slot = self.open.get((cell, "fault"))
-            else:  # a crowd or a report next to a traffic incident is part of it (an accident draws both)
+            else:  # a crowd or a report next to a probable accident is part of it (an accident draws both)
                 joined = self._find(cell, "traffic") if sig.kind in JOINS_TRAFFIC else None
+                if joined is not None and not ACCIDENT_CUES & joined.kinds.keys():
+                    joined = None
                 slot = joined or self._find(cell, sig.family)
             if slot is None:
                 slot = self._create(a, cell, sig.family, sig.kind)

@@ -21,6 +21,8 @@ class ClickHouseSettings(BaseSettings):
     retention_alerts_days: int = 730
     retention_audit_days: int = 730
     connect_timeout_s: float = 5.0
+    # Name of a ClickHouse cluster (remote_servers): migrations then create replicated + Distributed tables.
+    cluster: str | None = None
 
 
 class SinkSettings(BaseSettings):
@@ -42,7 +44,7 @@ class DetectionSettings(BaseSettings):
     alert_threshold: float = 0.9
     snapshot_interval_s: float = 30.0
     fusion_window_s: float = 300.0
-    fusion_min_confidence: float = 0.6
+    fusion_min_confidence: float = 0.8
     dept_alerts_per_minute: int = 30
     group_id: str = "citybrain-detect"
     batch_messages: int = 64  # packed messages (each up to 500 events) per detection batch

@@ -22,12 +22,18 @@ class Signal:
 _TABLE: dict[tuple[str, str, int], Signal] = {
     ("traffic", "speed_kmh", -1): Signal("speed_drop", "traffic", 0.75),
     ("traffic", "occupancy", +1): Signal("occupancy_rise", "traffic", 0.7),
-    ("traffic", "flow", -1): Signal("flow_drop", "traffic", 0.5),
-    ("traffic", "flow", +1): Signal("flow_rise", "traffic", 0.4),
-    ("vehicle", "speed_kmh", +1): Signal("speeding", "traffic", 0.3),
-    ("crowd", "count", +1): Signal("crowd_surge", "security", 0.8),
+    ("traffic", "speed_kmh", +1): Signal("free_flow", "traffic", 0.1),  # faster than usual is no incident
+    ("traffic", "occupancy", -1): Signal("occupancy_drop", "traffic", 0.1),
+    ("traffic", "flow", -1): Signal("flow_drop", "traffic", 0.4),
+    ("traffic", "flow", +1): Signal("flow_rise", "traffic", 0.3),
+    ("vehicle", "speed_kmh", +1): Signal("speeding", "traffic", 0.2),
+    ("vehicle", "speed_kmh", -1): Signal("slow_vehicles", "traffic", 0.5),
+    ("crowd", "count", +1): Signal("crowd_surge", "security", 0.9),
+    ("crowd", "count", -1): Signal("crowd_thin", "security", 0.05),
     ("air", "pm25", +1): Signal("pollution", "environment", 0.85),
     ("air", "no2", +1): Signal("pollution", "environment", 0.85),
+    ("air", "pm25", -1): Signal("cleaner_air", "environment", 0.05),
+    ("air", "no2", -1): Signal("cleaner_air", "environment", 0.05),
     ("water", "level_m", +1): Signal("water_rise", "naturalDisaster", 0.85),
     ("manhole", "level_m", +1): Signal("water_rise", "naturalDisaster", 0.8),
     ("manhole", "tilt_deg", 0): Signal("manhole_tilt", "infrastructure", 0.85),
@@ -35,6 +41,8 @@ _TABLE: dict[tuple[str, str, int], Signal] = {
     ("fire", "temperature_c", +1): Signal("heat", "security", 0.6),
     ("wearable", "heart_rate", 0): Signal("vital_sign", "health", 0.7),
 }
+_FAMILY = {"traffic": "traffic", "vehicle": "traffic", "air": "environment", "crowd": "security",
+           "water": "naturalDisaster", "manhole": "infrastructure", "fire": "security", "wearable": "health"}
 _REPORT_FAMILY = {"traffic": "traffic", "air": "environment", "water": "naturalDisaster",
                   "manhole": "infrastructure", "crowd": "security", "fire": "security", "wearable": "health"}
 
@@ -50,13 +58,16 @@ def signal_of(anomaly: Anomaly) -> Signal:
         return Signal("sensor_fault", "infrastructure", 0.95)
     if anomaly.detector == "citizen_report":
         return Signal("report", _REPORT_FAMILY.get(anomaly.category, "infrastructure"), 0.5)
+    if anomaly.detector == "multivariate":  # several metrics moved together: corroborates, never alone
+        return Signal(f"{anomaly.category}_joint", _FAMILY.get(anomaly.category, "infrastructure"), 0.4)
     direction = 1 if anomaly.observed >= anomaly.expected else -1
     for d in (direction, 0):
         found = _TABLE.get((anomaly.category, anomaly.metric, d))
         if found:
             return found
-    family = {"traffic": "traffic", "air": "environment", "crowd": "security"}.get(anomaly.category, "infrastructure")
-    return Signal(f"{anomaly.metric}_{'rise' if direction > 0 else 'drop'}", family, 0.5)
+    # an unnamed deviation corroborates an incident but is not one by itself
+    family = _FAMILY.get(anomaly.category, "infrastructure")
+    return Signal(f"{anomaly.metric}_{'rise' if direction > 0 else 'drop'}", family, 0.3)
 
 
 def sub_category(family: str, kinds: frozenset[str]) -> str:

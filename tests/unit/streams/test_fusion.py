@@ -13,8 +13,12 @@ NEAR = sorted(h3.grid_ring(CELL, 1))[0]
 FAR = sorted(h3.grid_ring(CELL, 4))[0]
 
 
+# dedup, escalation and rate-limit tests use a low bar so one kind of signal alerts
+LOW_BAR = FusionConfig(alert_min_confidence=0.6)
+
+
 def test_storm_of_1000_anomalies_in_one_cell_makes_one_incident_and_one_alert():
-    fusion = Fusion()
+    fusion = Fusion(LOW_BAR)
     storm = [make_anomaly(cell=CELL, device_id=f"tdet-{i % 40}", time=T0 + timedelta(milliseconds=i))
              for i in range(1000)]
     result = fusion.add(storm, now=T0 + timedelta(seconds=2))
@@ -28,7 +32,7 @@ def test_storm_of_1000_anomalies_in_one_cell_makes_one_incident_and_one_alert():
 
 
 def test_accident_signals_from_neighbouring_cells_fuse_and_escalate():
-    fusion = Fusion()
+    fusion = Fusion(LOW_BAR)
     first = fusion.add([make_anomaly(cell=CELL, metric="speed_kmh", observed=5, expected=45)], now=T0)
     assert first.alerts and first.alerts[0].sub_category == "trafficJam"
     second = fusion.add([
@@ -66,7 +70,7 @@ def test_weak_single_signal_does_not_alert():
 
 
 def test_department_rate_limit_suppresses_storm_of_distinct_incidents():
-    fusion = Fusion(FusionConfig(dept_alerts_per_minute=3))
+    fusion = Fusion(FusionConfig(alert_min_confidence=0.6, dept_alerts_per_minute=3))
     cells = sorted(h3.grid_disk(CELL, 8))[::7][:10]  # far enough apart not to fuse
     out = fusion.add([make_anomaly(cell=c, device_id=f"d{i}") for i, c in enumerate(cells)], now=T0)
     assert len(out.alerts) == 3
@@ -79,3 +83,20 @@ def test_sensor_fault_is_its_own_maintenance_incident():
     assert subs == ["sensorFailure", "trafficJam"]
     fault = next(a for a in out.alerts if a.sub_category == "sensorFailure")
     assert fault.department == "city-management"
+
+
+def test_one_noisy_traffic_detector_does_not_alert_but_an_accident_signature_does():
+    fusion = Fusion()
+    alone = fusion.add([make_anomaly(cell=CELL, metric="speed_kmh", observed=5, expected=45)], now=T0)
+    assert alone.incidents and not alone.alerts
+    both = fusion.add([make_anomaly(cell=CELL, device_id="tdet-9", metric="occupancy", observed=0.9, expected=0.3)],
+                      now=T0 + timedelta(seconds=5))
+    assert [a.sub_category for a in both.alerts] == ["trafficJam"]
+
+
+def test_crowd_next_to_plain_congestion_keeps_its_own_incident():
+    fusion = Fusion()
+    fusion.add([make_anomaly(cell=CELL, metric="flow", observed=5, expected=20)], now=T0)
+    out = fusion.add([make_anomaly(cell=NEAR, device_id="cam-2", category="crowd", metric="count", observed=300,
+                                   expected=20)], now=T0 + timedelta(seconds=5))
+    assert [(a.category, a.sub_category) for a in out.alerts] == [("security", "crowdSurge")]
