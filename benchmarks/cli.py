@@ -40,6 +40,29 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_latency)
 
+    p = kinds.add_parser("detect", help="incident precision/recall/delay on the simulator's labelled anomalies",
+                         formatter_class=formatter, epilog="example:\n  citybrain bench detect --hours 2 --json")
+    p.add_argument("--hours", type=float, default=2.0, help="simulated hours scored after the warm-up")
+    p.add_argument("--warmup", type=float, default=1800.0, help="simulated seconds of learning before anomalies")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--city", default="small", choices=["small", "medium", "large"])
+    p.add_argument("--rate", type=float, default=100.0, help="simulated events per second")
+    p.add_argument("--explain", action="store_true", help="list false and missed alerts")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_detect)
+
+    p = kinds.add_parser("storage", help="sink insert rows/s and query p99 over stored events (chdb)",
+                         formatter_class=formatter, epilog="example:\n  citybrain bench storage --rows 10000000 --json")
+    p.add_argument("--rows", type=int, default=10_000_000)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_storage)
+
+    p = kinds.add_parser("api", help="map endpoints over many devices, and HTTP p50/p99 at a fixed request rate",
+                         formatter_class=formatter, epilog="example:\n  citybrain bench api --devices 100000 --json")
+    p.add_argument("--devices", type=int, default=100_000)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_api)
+
     p = kinds.add_parser("baseline", help="textbook faust pipeline vs ours on the same broker; prints the speed-up",
                          formatter_class=formatter, epilog="example:\n  citybrain bench baseline --json")
     p.add_argument("--devices", type=int, default=10_000)
@@ -67,4 +90,26 @@ def _latency(args: argparse.Namespace) -> int:
     from benchmarks.latency import bench_latency
 
     _print(bench_latency(args.rate, args.duration, args.spike_every), args.json)
+    return 0
+
+
+def _detect(args: argparse.Namespace) -> int:
+    from benchmarks.detect import bench_detect
+
+    _print(bench_detect(args.hours, args.warmup, seed=args.seed, city=args.city, rate=args.rate,
+                        explain=args.explain), args.json)
+    return 0
+
+
+def _storage(args: argparse.Namespace) -> int:
+    from streams.storage.bench import bench_storage
+
+    _print(bench_storage(rows=args.rows), args.json)
+    return 0
+
+
+def _api(args: argparse.Namespace) -> int:
+    from brain_api.mapping.bench import bench_map
+
+    _print(bench_map(args.devices), args.json)
     return 0

@@ -26,6 +26,17 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
                         headers={"Retry-After": "5"})
 
 
+def _mount_dashboard(app: FastAPI) -> None:
+    """The command-center page (dashboards/web/dist) at `/`, mounted last so every API route wins."""
+    from pathlib import Path
+
+    from fastapi.staticfiles import StaticFiles
+
+    dist = Path(__file__).resolve().parents[1] / "dashboards" / "web" / "dist"
+    if (dist / "index.html").is_file():
+        app.mount("/", StaticFiles(directory=dist, html=True), name="dashboard")
+
+
 def create_app(*, store: Store | None = None, background: bool = True) -> FastAPI:
     """Build the app. Tests pass an open `store` (it is then not closed by the app) and may turn off the
     background services (Kafka publisher/consumers, sink, escalation) with `background=False`.
@@ -60,7 +71,11 @@ def create_app(*, store: Store | None = None, background: bool = True) -> FastAP
     app.include_router(map_routes.router)
     app.include_router(subscriptions.router)
     app.include_router(replays.router)
+    from brain_api.routers import series  # dashboards room: the evidence sparkline
+
+    app.include_router(series.router)
     # --- end of routers ---
+    _mount_dashboard(app)
     return app
 
 

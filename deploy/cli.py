@@ -12,7 +12,7 @@ import sys
 
 COMMAND_MODULES = [
     "deploy.commands", "ingest.cli", "benchmarks.cli", "brain_api.cli", "streams.nab.cli", "streams.replay_cli",
-    "streams.storage.cli",
+    "streams.storage.cli", "deploy.chaos_cli",
 ]
 
 

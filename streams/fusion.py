@@ -20,7 +20,7 @@ from streams.signals import signal_of, sub_category
 
 MAX_EVIDENCE = 50
 JOINS_TRAFFIC = frozenset({"crowd_surge", "report"})
-ACCIDENT_CUES = frozenset({"speed_drop", "occupancy_rise", "slow_vehicles"})
+ACCIDENT_CUES = frozenset({"speed_drop", "occupancy_rise"})
 _SEVERITY_BY_SIGNALS = (Severity.low, Severity.medium, Severity.high, Severity.critical)
 _BASE_SEVERITY = {"carAccident": Severity.high, "fire": Severity.high, "flood": Severity.medium}
 

@@ -26,8 +26,9 @@ _TABLE: dict[tuple[str, str, int], Signal] = {
     ("traffic", "occupancy", -1): Signal("occupancy_drop", "traffic", 0.1),
     ("traffic", "flow", -1): Signal("flow_drop", "traffic", 0.4),
     ("traffic", "flow", +1): Signal("flow_rise", "traffic", 0.3),
-    ("vehicle", "speed_kmh", +1): Signal("speeding", "traffic", 0.2),
-    ("vehicle", "speed_kmh", -1): Signal("slow_vehicles", "traffic", 0.5),
+    # one passing car is a noisy series: its speed corroborates, it never opens an incident by itself
+    ("vehicle", "speed_kmh", +1): Signal("speeding", "traffic", 0.1),
+    ("vehicle", "speed_kmh", -1): Signal("slow_vehicles", "traffic", 0.2),
     ("crowd", "count", +1): Signal("crowd_surge", "security", 0.9),
     ("crowd", "count", -1): Signal("crowd_thin", "security", 0.05),
     ("air", "pm25", +1): Signal("pollution", "environment", 0.85),

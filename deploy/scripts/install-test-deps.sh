@@ -7,6 +7,8 @@ need=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 [ -x /usr/bin/clickhouse-server ] || need+=(clickhouse-server clickhouse-client)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# a CJK font so zh-CN screenshots of the command-center page are legible
+[ -d /usr/share/fonts/truetype/wqy ] || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-test-deps: missing ${need[*]} and not root; tests needing them will fail with a clear message" >&2
