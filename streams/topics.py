@@ -18,7 +18,9 @@ DEPARTMENTS = ("traffic", "public-security", "environment", "health", "city-mana
 
 
 def department_topic(department: str) -> str:
-    """>>> department_topic("traffic")
+    """The topic a department subscribes to.
+
+    >>> department_topic("traffic")
     'citybrain.alerts.traffic.v1'
     """
     return f"citybrain.alerts.{department}.v1"
