@@ -24,18 +24,24 @@ def check_event(item: Any) -> str | None:
     >>> check_event({"id": "e", "source": "s", "type": "reading", "time": "t", "category": "traffic"})
     'device_id: required for type reading'
     """
-    if not isinstance(item, dict):
+    # exact type checks (not isinstance): this runs once per event on the hot path, and a bool is no number
+    if type(item) is not dict:
         return f"event must be a JSON object, got {type(item).__name__}"
+    get = item.get
     for key in _REQUIRED:
-        if not isinstance(item.get(key), str) or not item[key]:
+        value = get(key)
+        if type(value) is not str or not value:
             return f"{key}: required non-empty string"
-    if item["type"] != "report" and not isinstance(item.get("device_id"), str):
+    if item["type"] != "report" and type(get("device_id")) is not str:
         return f"device_id: required for type {item['type']}"
-    measurements = item.get("measurements", {})
-    if not isinstance(measurements, dict):
+    measurements = get("measurements")
+    if measurements is None:
+        return None
+    if type(measurements) is not dict:
         return "measurements: must be an object of numbers"
     for k, v in measurements.items():
-        if isinstance(v, bool) or not isinstance(v, int | float):
+        kind = type(v)
+        if kind is not float and kind is not int:
             return f"measurements.{k}: must be a number, got {v!r}"[:200]
     return None
 
