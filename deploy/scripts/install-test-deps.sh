@@ -5,7 +5,7 @@
 set -euo pipefail
 need=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
-[ -x /usr/bin/clickhouse-server ] || need+=(clickhouse-server clickhouse-client)
+{ [ -x /usr/sbin/clickhouse-server ] || [ -x /usr/bin/clickhouse-server ]; } || need+=(clickhouse-server clickhouse-client)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # a CJK font so zh-CN screenshots of the command-center page are legible
 [ -d /usr/share/fonts/truetype/wqy ] || need+=(fonts-wqy-microhei)

@@ -1,0 +1,149 @@
+"""`bench_storage`: sustained insert rate through the sink's insert path, and p99 of the API's typical
+queries over the stored events (issue 5: ≥ 200,000 rows/s and ≤ 100 ms over 10 million events, embedded).
+
+The insert path is the sink's own minus Kafka: packed CloudEvents messages (500 events, as ingest sends
+them) are decoded by `rows.decode_event_message`, gathered by `PendingBatch` into `SinkSettings.batch_rows`
+batches and inserted with their dedup tokens. Generating the JSON is not timed; decoding is.
+Wired to `citybrain bench storage [--json]` by the benchmarks package.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from ingest.geo import cell_of
+from ingest.topics import EVENTS_TOPIC
+from streams.settings import ClickHouseSettings, get_sink_settings
+from streams.storage.batch import PendingBatch
+from streams.storage.embedded import EmbeddedStore
+from streams.storage.migrate import migrate
+from streams.storage.rows import decode_event_message
+
+PER_MESSAGE = 500
+QUERIES: dict[str, str] = {
+    "latest_alerts": "SELECT id, department, severity, title, cell, created_at FROM alerts"
+    " WHERE created_at >= {since:DateTime64(3, 'UTC')} ORDER BY created_at DESC, version DESC LIMIT 1 BY id LIMIT 50",
+    "device_last_hour": "SELECT time, measurements FROM events WHERE device_id = {device:String}"
+    " AND time >= {since:DateTime64(3, 'UTC')} ORDER BY time",
+    "cell_rollup_last_hour": "SELECT minute, metric, sum(n) AS samples, sum(total) / sum(n) AS mean,"
+    " max(hi) AS high FROM rollup_cell_minute WHERE cell = {cell:String} AND minute >= {since:DateTime('UTC')}"
+    " GROUP BY minute, metric ORDER BY minute",
+    "map_last_15_min": "SELECT cell, metric, sum(total) / sum(n) AS mean FROM rollup_cell_minute"
+    " WHERE minute >= {since:DateTime('UTC')} GROUP BY cell, metric",
+    "counts_last_hour": "SELECT category, count() AS events, uniq(device_id) AS devices FROM events"
+    " WHERE time >= {since:DateTime64(3, 'UTC')} GROUP BY category",
+}
+_WINDOW = {"latest_alerts": 24 * 60, "device_last_hour": 60, "cell_rollup_last_hour": 60, "map_last_15_min": 15,
+           "counts_last_hour": 60}
+
+
+def _devices(n: int, rng: random.Random) -> list[tuple[str, float, float, str, str]]:
+    """Devices spread over ~30 km of Hangzhou (a few thousand H3 cells), each with a category."""
+    out = []
+    for i in range(n):
+        lat, lon = 30.15 + rng.random() * 0.25, 120.05 + rng.random() * 0.30
+        out.append((f"dev-{i:06d}", lat, lon, cell_of(lat, lon), ("traffic", "air", "water", "manhole")[i % 4]))
+    return out
+
+
+def messages(rows: int, devices: int, hours: float, seed: int = 7) -> Iterator[bytes]:
+    """Packed events messages in time order over the last `hours`, as the sink would read them."""
+    rng = random.Random(seed)
+    fleet = _devices(devices, rng)
+    start = datetime.now(UTC) - timedelta(hours=hours)
+    step = hours * 3600.0 / rows
+    for first in range(0, rows, PER_MESSAGE):
+        batch = []
+        for i in range(first, min(first + PER_MESSAGE, rows)):
+            dev, lat, lon, cell, category = fleet[i % devices]
+            batch.append({"id": f"e-{i}", "source": "bench/sim", "type": "reading",
+                          "time": (start + timedelta(seconds=i * step)).isoformat(), "device_id": dev,
+                          "lat": lat, "lon": lon, "cell": cell, "category": category,
+                          "measurements": {"value": rng.gauss(50, 10), "battery": 3.7}, "attributes": {}})
+        yield orjson.dumps(batch)
+
+
+def _insert_alerts(store: EmbeddedStore, count: int) -> None:
+    now = datetime.now(UTC)
+    store.insert("alerts", {
+        "id": [f"al-{i}" for i in range(count)], "incident_id": [f"in-{i}" for i in range(count)],
+        "department": ["traffic"] * count, "category": ["traffic"] * count, "sub_category": ["jam"] * count,
+        "severity": ["high"] * count, "confidence": [0.9] * count, "title": ["Jam"] * count,
+        "description": [""] * count, "cell": ["88309a553dfffff"] * count, "lat": [None] * count,
+        "lon": [None] * count, "evidence": [b"[]"] * count,
+        "created_at": [now - timedelta(seconds=30 * i) for i in range(count)], "version": [1] * count,
+        "kafka_partition": [0] * count, "kafka_offset": list(range(count)), "inserted_at": [now] * count,
+    })
+
+
+def _insert_phase(store: EmbeddedStore, rows: int, devices: int, hours: float,
+                  progress: Callable[[int], None] | None) -> dict[str, float]:
+    batch_rows = get_sink_settings().batch_rows
+    busy = inserting = 0.0
+    batch, stored = PendingBatch(), 0
+    for offset, value in enumerate(messages(rows, devices, hours)):
+        t0 = time.perf_counter()
+        batch.add("events", EVENTS_TOPIC, offset % 8, offset, 0, decode_event_message(value))
+        if batch.rows >= batch_rows or stored + batch.rows >= rows:
+            cols = batch.columns("events", datetime.now(UTC))
+            t1 = time.perf_counter()
+            stored += store.insert("events", cols, dedup_token=batch.dedup_token("events"))
+            inserting += time.perf_counter() - t1
+            batch = PendingBatch()
+            if progress:
+                progress(stored)
+        busy += time.perf_counter() - t0
+    return {"rows": stored, "seconds": busy, "insert_seconds": inserting}
+
+
+def _query_phase(store: EmbeddedStore, devices: int, repeats: int, seed: int = 11) -> dict[str, dict[str, float]]:
+    rng = random.Random(seed)
+    fleet = _devices(devices, random.Random(7))
+    out: dict[str, dict[str, float]] = {}
+    for name, sql in QUERIES.items():
+        timings = []
+        for _ in range(repeats):
+            dev = rng.choice(fleet)
+            params: dict[str, Any] = {"since": datetime.now(UTC) - timedelta(minutes=_WINDOW[name])}
+            params |= {"device": dev[0]} if "{device:" in sql else {}
+            params |= {"cell": dev[3]} if "{cell:" in sql else {}
+            t0 = time.perf_counter()
+            store.query(sql, params)
+            timings.append((time.perf_counter() - t0) * 1000)
+        timings.sort()
+        out[name] = {"p50_ms": round(statistics.median(timings), 2),
+                     "p99_ms": round(timings[min(len(timings) - 1, int(len(timings) * 0.99))], 2)}
+    return out
+
+
+def bench_storage(rows: int = 10_000_000, *, devices: int = 10_000, hours: float = 24.0, repeats: int = 100,
+                  path: str | None = None, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Insert `rows` events through the sink path into a fresh chdb database, then time typical queries."""
+    with tempfile.TemporaryDirectory(prefix="citybrain-bench-") as tmp:
+        store = EmbeddedStore(path or tmp, database=f"bench_{uuid.uuid4().hex[:8]}")
+        try:
+            migrate(store, ClickHouseSettings(retention_events_days=30))
+            _insert_alerts(store, 20_000)
+            ins = _insert_phase(store, rows, devices, hours, progress)
+            queries = _query_phase(store, devices, repeats)
+            stored = store.query("SELECT count() AS n FROM events")[0]["n"]
+        finally:
+            store.command(f"DROP DATABASE IF EXISTS {store.database}")
+            store.close()
+    return {
+        "rows": ins["rows"], "stored_rows": stored, "devices": devices,
+        "insert_rows_per_s": round(ins["rows"] / ins["seconds"]),
+        "insert_only_rows_per_s": round(ins["rows"] / ins["insert_seconds"]),
+        "batch_rows": get_sink_settings().batch_rows,
+        "query_p99_ms": max(q["p99_ms"] for q in queries.values()),
+        "queries": queries,
+    }
