@@ -2,10 +2,13 @@
 
 All series (device_id, metric) of one partition live in a few `ResidualBank`s (one per detector list in
 the category config), so a batch of thousands of events is scored with a handful of numpy calls: the
-Python work per event is parsing and a dict lookup. Order within a series is kept by splitting a batch
-into rounds (the k-th reading of each series goes in round k). Memory is bounded: at most `max_series`
-series per bank (about 0.8 kB each with the default 48 time-of-day slots) and as many devices for the
-offline detector; the least recently seen are evicted first. Operator feedback raises a series'
+Python work per event is one pass of dict operations (the timestamp parsed once per distinct stamp); values,
+keys and times are then gathered with C-level iterators and `np.repeat`. Order within a series is kept by
+splitting a batch into rounds (the k-th reading of each series goes in round k). Categories configured
+with `multivariate` also score each multi-metric event as one residual vector (`detectors.joint`).
+Memory is bounded: at most `max_series` series per bank (about 0.8 kB each with the default 48
+time-of-day slots), as many device vectors per multivariate group (0.3 kB each) and as many devices for
+the offline detector; the least recently seen are evicted first. Operator feedback raises a series'
 threshold (bounded by `MAX_THRESHOLD`) and, like all state, is part of `snapshot()`.
 """
 
@@ -14,12 +17,13 @@ from __future__ import annotations
 import pickle
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from itertools import repeat
+from itertools import chain, repeat
 
 import numpy as np
 
 from streams.detectors.bank import ResidualBank
 from streams.detectors.config import FALLBACK, bank_params, load_config
+from streams.detectors.joint import JointScorer, occurrence_rank
 from streams.detectors.offline import OfflineBank
 from streams.detectors.series import SeriesIndex
 from streams.records import Anomaly
@@ -27,6 +31,18 @@ from streams.settings import get_detection_settings
 
 MAX_THRESHOLD = 0.995
 SKIP_TYPES = frozenset({"report", "heartbeat"})
+
+
+def _epoch_and_local(stamp: str) -> tuple[float, float]:
+    """Epoch seconds and local wall-clock seconds (what time-of-day slots mean) of an ISO-8601 stamp.
+
+    >>> _epoch_and_local("2026-01-05T08:00:00+08:00")
+    (1767571200.0, 1767600000.0)
+    """
+    dt = datetime.fromisoformat(stamp)
+    epoch = dt.timestamp()
+    offset = dt.utcoffset()
+    return epoch, epoch + (offset.total_seconds() if offset else 0.0)
 
 
 def feedback_threshold(base: float, marks: int) -> float:
@@ -48,6 +64,7 @@ class _Group:
         self.index = SeriesIndex(max_series)
         self.threshold = np.zeros(0)
         self.name = "seasonal" if params.seasonal else ("residual" if params.residual else "flatline")
+        self.joint = JointScorer(max_series) if "multivariate" in names else None
 
 
 class SeriesDetectors:
@@ -79,43 +96,38 @@ class SeriesDetectors:
 
     def process(self, events: Sequence[Mapping]) -> list[Anomaly]:
         """Score then learn every measurement of `events` (in order); return the anomalies found."""
-        cache: dict[str, tuple[float, float]] = {}
-        per_group: dict[int, tuple[_Group, list, list, list, list]] = {}
+        times: dict[str, tuple[float, float]] = {}
+        per_group: dict[int, tuple[_Group, list]] = {}
+        by_category: dict[str, list | None] = {}
         seen: dict[str, float] = {}
-        groups_by_cat: dict[str, _Group | None] = {}
+        meta = self.device_meta
+        # one pass, a few dict operations per event; the per-value work is done below with array ops
         for i, e in enumerate(events):
             dev = e.get("device_id")
-            if dev is None or e["type"] == "report":
+            kind = e["type"]
+            if dev is None or kind == "report":
                 continue
             stamp = e["time"]
-            times = cache.get(stamp)
-            if times is None:
-                dt = datetime.fromisoformat(stamp)
-                epoch = dt.timestamp()
-                offset = dt.utcoffset()
-                times = cache[stamp] = (epoch, epoch + (offset.total_seconds() if offset else 0.0))
-            seen[dev] = times[0]
-            self.device_meta[dev] = e  # the device's latest event: where and what it is, for offline anomalies
-            if e["type"] in SKIP_TYPES:
+            t = times.get(stamp) or times.setdefault(stamp, _epoch_and_local(stamp))
+            seen[dev] = t[0]
+            meta[dev] = e  # the device's latest event: where and what it is, for offline anomalies
+            if kind in SKIP_TYPES:
                 continue
             cat = e["category"]
-            group = groups_by_cat[cat] if cat in groups_by_cat else groups_by_cat.setdefault(cat, self._group(cat))
-            if group is None:
-                continue
-            slot = per_group.get(id(group))
-            if slot is None:
-                slot = per_group[id(group)] = (group, [], [], [], [])
-            _, keys, values, local, owners = slot
-            m = e["measurements"]
-            keys.extend(zip(repeat(dev), m))
-            values.extend(m.values())
-            local.extend(repeat(times[1], len(m)))
-            owners.extend(repeat(i, len(m)))
+            rows = by_category[cat] if cat in by_category else by_category.setdefault(cat, self._rows(cat, per_group))
+            if rows is not None:
+                rows.append((i, dev, t[1], e["measurements"]))
         self._seen(seen)
         out: list[Anomaly] = []
-        for group, keys, values, local, owners in per_group.values():
-            out.extend(self._score(group, keys, np.array(values, float), np.array(local), owners, events))
+        for group, rows in per_group.values():
+            out.extend(self._score(group, rows, events))
         return out
+
+    def _rows(self, category: str, per_group: dict[int, tuple[_Group, list]]) -> list | None:
+        group = self._group(category)
+        if group is None:
+            return None
+        return per_group.setdefault(id(group), (group, []))[1]
 
     def _seen(self, seen: Mapping[str, float]) -> None:
         if not seen:
@@ -133,8 +145,13 @@ class SeriesDetectors:
             self.offline_reported = np.resize(self.offline_reported, self.devices.capacity)
         return ids
 
-    def _score(self, group: _Group, keys: list, x: np.ndarray, t: np.ndarray, owners: list[int],
-               events: Sequence[Mapping]) -> list[Anomaly]:
+    def _score(self, group: _Group, rows: list, events: Sequence[Mapping]) -> list[Anomaly]:
+        # chain/zip/repeat iterate in C: no Python frame per value
+        keys = list(chain.from_iterable(zip(repeat(dev), m) for _, dev, _, m in rows))
+        x = np.fromiter(chain.from_iterable(r[3].values() for r in rows), float, len(keys))
+        counts = np.fromiter((len(m) for *_, m in rows), np.int64, len(rows))
+        owners = np.repeat(np.fromiter((r[0] for r in rows), np.int64, len(rows)), counts)
+        t = np.repeat(np.fromiter((r[2] for r in rows), float, len(rows)), counts)
         ids, evicted = group.index.lookup(keys)
         group.bank.ensure(group.index.capacity)
         if len(group.threshold) < group.index.capacity:
@@ -145,16 +162,28 @@ class SeriesDetectors:
         if len(fresh):
             group.threshold[fresh] = [self._threshold(group.index.keys[s], group.name) for s in fresh]
         rank = occurrence_rank(ids)
+        residual = np.zeros(len(keys))
         hits: list[Anomaly] = []
         for r in range(int(rank.max()) + 1 if len(rank) else 0):
             sel = np.flatnonzero(rank == r)
             sid = ids[sel]
             thr = group.threshold[sid]
             score, expected = group.bank.step(sid, x[sel], t[sel], thr)
+            residual[sel] = group.bank.residual
             for j in np.flatnonzero(score >= thr):
                 k = sel[j]
                 name = "flatline" if group.bank.flat_won[j] else group.name
                 hits.append(self._anomaly(events[owners[k]], keys[k][1], x[k], expected[j], score[j], thr[j], name))
+        if group.joint is not None:
+            multi = counts >= 2
+            vkeys = [(dev, tuple(m)) for _, dev, _, m in rows if len(m) >= 2]
+            start = (np.cumsum(counts) - counts)[multi]
+            for owner, label, d2, dims, score in group.joint.score(vkeys, start, owners[start], residual,
+                                                                   self.threshold):
+                e = events[owner]
+                thr = self._threshold((e["device_id"], label), "multivariate")
+                if score >= thr:
+                    hits.append(self._anomaly(e, label, d2, dims, score, thr, "multivariate"))
         return hits
 
     def _threshold(self, key: tuple[str, str], name: str) -> float:
@@ -216,20 +245,3 @@ class SeriesDetectors:
         if not isinstance(state, cls):
             raise TypeError(f"snapshot holds {type(state).__name__}, not {cls.__name__}")
         return state
-
-
-def occurrence_rank(ids: np.ndarray) -> np.ndarray:
-    """How many earlier entries carry the same id: round r scores the r-th value of every series.
-
-    >>> occurrence_rank(np.array([4, 2, 4, 4, 2, 7])).tolist()
-    [0, 0, 1, 2, 1, 0]
-    """
-    if not len(ids):
-        return np.zeros(0, dtype=np.int64)
-    order = np.argsort(ids, kind="stable")
-    s = ids[order]
-    start = np.r_[True, s[1:] != s[:-1]]
-    first = np.flatnonzero(start)[np.cumsum(start) - 1]
-    rank = np.empty(len(ids), dtype=np.int64)
-    rank[order] = np.arange(len(ids)) - first
-    return rank

@@ -2,56 +2,40 @@
 
 One step scores a batch of *distinct* series with a few dozen array operations, which is what lets one
 core score hundreds of thousands of readings per second (issue 9) instead of one Python call per event.
-Per series it keeps (bounded: `9 + 3 * season_slots` numbers, float64/float32):
+Per series it keeps (bounded: `16 + 3 * season_slots` numbers, float64/float32):
 
-* a predictive residual: robust EWMA level and variance, and the variance of first differences (a jump
-  is surprising even while the level is still adapting);
-* a seasonal baseline: EWMA mean/variance per time-of-day slot, split weekday/weekend, used as the
-  prediction once the slot has seen `season_warmup` values (drift is followed because slots are EWMAs);
+* a predictive residual: robust EWMA level and variance, optionally the variance of first differences
+  (`diff_weight`) and a fast-vs-slow level shift (`shift_weight`) — both off by default: on NAB they cost
+  points once the level itself is learned correctly (BENCHMARKS.md);
+* a seasonal baseline: EWMA mean/variance per time-of-day slot, optionally split weekday/weekend, used as
+  the prediction once the slot has seen `season_warmup` values (drift is followed because slots are EWMAs);
 * flatline: the run length of unchanged values against the longest run seen recently.
 
-Raw surprises are calibrated per series (`streams.detectors.calibration`): a value is anomalous when it is
-more surprising than anything this series did recently, which is what makes one threshold fit series as
-different as a CPU gauge and a taxi count. Score first, then learn; values judged anomalous are learned
-with a small weight only, so a spike does not poison the baseline but a lasting level shift is absorbed.
+Calibration (`streams.detectors.calibration`, `streams.detectors.likelihood`) is an ensemble of two views
+of the same surprise: the *record* score (more surprising than anything this series did recently, which
+makes one threshold fit a CPU gauge and a taxi count) and the *anomaly likelihood* (the recent mean
+surprise is far in the tail of this series' own history: sustained oddity). After an alert the residual
+score is held down for `suppress_hold` values, so one episode raises one alert. Score first, then learn;
+values judged anomalous are learned with a small weight, so a spike does not poison the baseline but a
+lasting level shift is absorbed. `residual` keeps the last step's signed standardised residuals for the
+multivariate detector.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 
-from streams.detectors.calibration import RecordCalibrator
+from streams.detectors.calibration import RecordCalibrator, combine
+from streams.detectors.likelihood import AnomalyLikelihood, Suppressor
+from streams.detectors.params import BankParams
+
+__all__ = ["BankParams", "ResidualBank"]
 
 DAY_S = 86_400.0
 WEEK_EPOCH_SHIFT_S = 3 * DAY_S  # 1970-01-01 was a Thursday: shift so day 0 is a Monday
-
-
-@dataclass(frozen=True)
-class BankParams:
-    """Hyper-parameters, the same for every series (never fitted per file or per device)."""
-
-    level_alpha: float = 0.01
-    diff_alpha: float = 0.01
-    season_alpha: float = 0.1
-    season_slots: int = 48  # per day; doubled for the weekday/weekend split
-    clip: float = 5.0  # residuals beyond clip*sigma are learned as clip*sigma (robust to spikes)
-    rel_floor: float = 1e-3  # sigma never below 0.1% of the level: constant series stay finite
-    diff_weight: float = 0.5
-    warmup: int = 100
-    calibration_warmup: int = 100
-    surprise_floor: float = 8.0  # 0.5 * z**2: nothing under 4 sigma is ever a record
-    season_warmup: int = 3
-    anomalous_weight: float = 0.1
-    residual: bool = True
-    seasonal: bool = True
-    weekend_split: bool = False
-    flatline: bool = False
-    flatline_tolerance: float = 0.0
-    record_decay: float = 1e-3
-    z_max: float = 10.0  # beyond 10 sigma, "how much more" carries no information
 
 
 class ResidualBank:
@@ -73,8 +57,12 @@ class ResidualBank:
         self.slots = self.params.season_slots * (2 if self.params.weekend_split else 1)
         self.calibrator = RecordCalibrator(self.params.record_decay, floor=self.params.surprise_floor)
         self.flat_calibrator = RecordCalibrator(self.params.record_decay, floor=3.0)
+        p = self.params
+        self.likelihood = AnomalyLikelihood(p.lik_short_alpha, p.lik_long_alpha, p.lik_decades, p.lik_min_std)
+        self.suppressor = Suppressor(p.suppress_hold)
         self.flat_won = np.zeros(0, dtype=bool)  # per step: which scores came from the flatline part
-        self._vec = {k: np.zeros(0) for k in ("n", "mu", "var", "prev", "dvar", "run")}
+        self.residual = np.zeros(0)  # per step: standardised signed residual of each value
+        self._vec = {k: np.zeros(0) for k in ("n", "mu", "var", "prev", "dvar", "run", "fast")}
         self._mat = {k: np.zeros((0, self.slots), dtype=np.float32) for k in ("smu", "svar", "sn")}
         self.ensure(capacity)
 
@@ -87,8 +75,8 @@ class ResidualBank:
             self._vec[k] = np.concatenate([v, np.zeros(new - len(v))])
         for k, m in self._mat.items():
             self._mat[k] = np.concatenate([m, np.zeros((new - len(m), self.slots), dtype=np.float32)])
-        self.calibrator.ensure(new)
-        self.flat_calibrator.ensure(new)
+        for part in self._parts():
+            part.ensure(new)
         self.capacity = new
 
     def reset(self, ids: np.ndarray) -> None:
@@ -97,8 +85,11 @@ class ResidualBank:
             v[ids] = 0.0
         for m in self._mat.values():
             m[ids] = 0.0
-        self.calibrator.reset(ids)
-        self.flat_calibrator.reset(ids)
+        for part in self._parts():
+            part.reset(ids)
+
+    def _parts(self) -> tuple[RecordCalibrator | AnomalyLikelihood | Suppressor, ...]:
+        return self.calibrator, self.flat_calibrator, self.likelihood, self.suppressor
 
     def _slot(self, t: np.ndarray) -> np.ndarray:
         p = self.params
@@ -116,7 +107,7 @@ class ResidualBank:
         Returns (calibrated score in [0, 1], expected value).
         """
         p, v, m = self.params, self._vec, self._mat
-        n, mu, var, prev, dvar = (v[k][ids] for k in ("n", "mu", "var", "prev", "dvar"))
+        n, mu, var, prev, dvar, fast = (v[k][ids] for k in ("n", "mu", "var", "prev", "dvar", "fast"))
         slot = self._slot(t)
         sm, sv, sn = (m[k][ids, slot].astype(np.float64) for k in ("smu", "svar", "sn"))
         floor2 = (np.abs(mu) * p.rel_floor + 1e-9) ** 2
@@ -125,14 +116,29 @@ class ResidualBank:
         expected = np.where(seasonal, sm, mu)
         # a slot that has seen few values borrows the level's variance (shrinkage), or its first values
         # would look impossibly tight
-        sv_shrunk = (sn * sv + p.season_warmup * var) / (sn + p.season_warmup)
-        spread = np.where(seasonal, np.sqrt(sv_shrunk + floor2), sd)
-        z = np.abs(x - expected) / spread
+        prior = p.season_prior * np.exp(-sn / (2.0 * p.season_warmup))  # fades once the slot has its own data
+        sv_shrunk = (sn * sv + prior * var) / (sn + prior)
+        # the prediction error also carries the error of the slot's mean, large while a slot has few values
+        mean_err = np.maximum(1.0 / np.maximum(sn, 1.0), p.season_alpha / (2.0 - p.season_alpha))
+        spread = np.where(seasonal, np.sqrt(sv_shrunk * (1.0 + mean_err) + floor2), sd)
+        self.residual = (x - expected) / spread  # signed, for the multivariate detector
+        z = np.abs(self.residual)
         z = np.maximum(z, p.diff_weight * np.abs(x - prev) / np.sqrt(dvar + floor2))
+        fast = np.where(n > 0, fast + p.fast_alpha * (x - fast), x)
+        z = np.maximum(z, p.shift_weight * np.abs(fast - mu) / sd)
         z = np.minimum(z, p.z_max)
         learning = n >= p.warmup
         warm = n >= p.warmup + p.calibration_warmup
-        score = self.calibrator.step(ids, 0.5 * z * z, warm, learning) if p.residual else np.zeros(len(ids))
+        score = np.zeros(len(ids))
+        residual_anomalous = np.zeros(len(ids), dtype=bool)
+        if p.residual:
+            surprise = 0.5 * z * z
+            score = self.calibrator.step(ids, surprise, warm, learning)
+            if p.likelihood:  # a single 5-sigma value already says all it can about a sustained episode
+                score = combine(score, self.likelihood.step(ids, np.minimum(surprise, 12.5), warm, learning))
+            residual_anomalous = score >= threshold
+            if p.suppress_hold:  # one alert per episode; a stuck sensor (below) keeps its own escalation
+                score = self.suppressor.step(ids, score, threshold)
         self.flat_won = np.zeros(len(ids), dtype=bool)
         if p.flatline:
             run = np.where(np.abs(x - prev) <= p.flatline_tolerance, v["run"][ids] + 1.0, 0.0)
@@ -143,10 +149,13 @@ class ResidualBank:
             self.flat_calibrator.peak[ids] = np.where(flat >= threshold, flat_before, self.flat_calibrator.peak[ids])
             self.flat_won = flat > score
             score = np.maximum(score, flat)
-        anomalous = score >= threshold
+        anomalous = (score >= threshold) | residual_anomalous
         w = np.where(anomalous, p.anomalous_weight, 1.0)
         a = w * np.maximum(p.level_alpha, 1.0 / (n + 1.0))
-        r = np.clip(x - mu, -p.clip * sd, p.clip * sd)
+        # no clipping while the level is still being learned: a sigma that starts at zero would make the
+        # first minutes' level crawl and inflate the variance for hundreds of values
+        bound = np.where(n < p.warmup, np.inf, p.clip * sd)
+        r = np.clip(x - mu, -bound, bound)
         v["mu"][ids] = mu + a * r
         v["var"][ids] = (1.0 - a) * (var + a * r * r)
         ad = np.maximum(p.diff_alpha, 1.0 / (n + 1.0))
@@ -154,6 +163,7 @@ class ResidualBank:
         d = np.where(n > 0, np.clip(x - prev, -p.clip * sdd, p.clip * sdd), 0.0)
         v["dvar"][ids] = np.where(n > 0, (1.0 - ad) * dvar + ad * d * d, 0.0)
         v["prev"][ids] = x
+        v["fast"][ids] = fast
         v["n"][ids] = n + 1.0
         a_s = np.maximum(p.season_alpha, 1.0 / (sn + 1.0))
         ssd = np.sqrt(sv + floor2)
@@ -165,7 +175,7 @@ class ResidualBank:
 
     def __getstate__(self) -> dict[str, Any]:
         return {"params": asdict(self.params), "capacity": self.capacity, "vec": self._vec, "mat": self._mat,
-                "cal": self.calibrator, "flat": self.flat_calibrator}
+                "cal": self.calibrator, "flat": self.flat_calibrator, "lik": self.likelihood, "sup": self.suppressor}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.params = BankParams(**state["params"])
@@ -173,4 +183,6 @@ class ResidualBank:
         self.slots = self.params.season_slots * (2 if self.params.weekend_split else 1)
         self._vec, self._mat = state["vec"], state["mat"]
         self.calibrator, self.flat_calibrator = state["cal"], state["flat"]
+        self.likelihood, self.suppressor = state["lik"], state["sup"]
         self.flat_won = np.zeros(0, dtype=bool)
+        self.residual = np.zeros(0)

@@ -1,7 +1,8 @@
 """Which detectors watch which category: a mapping in code, overridable from settings or a JSON file.
 
 Detector names: `seasonal` (time-of-day baseline + residual), `residual` (level + step residual, no
-seasonality), `flatline` (stuck sensor), `offline` (missed reports; heartbeats feed it). A category maps
+seasonality), `flatline` (stuck sensor), `multivariate` (joint shift of a device's metrics, on top of a
+value detector), `offline` (missed reports; heartbeats feed it). A category maps
 to a list of names; `CITYBRAIN_DETECT_DETECTORS` may hold the JSON object or a path to a JSON file,
 e.g. `{"water": ["seasonal", "flatline"], "wearable": ["residual"]}`; listed categories replace defaults.
 """
@@ -15,11 +16,13 @@ import orjson
 
 from streams.detectors.bank import BankParams
 
-NAMES = frozenset({"seasonal", "residual", "flatline", "offline"})
+NAMES = frozenset({"seasonal", "residual", "flatline", "multivariate", "offline"})
+#: detectors that do not score single values: not part of the `ResidualBank` configuration
+NON_VALUE = frozenset({"offline", "multivariate"})
 
 DEFAULTS: dict[str, tuple[str, ...]] = {
-    "traffic": ("seasonal", "offline"),
-    "air": ("seasonal", "flatline", "offline"),
+    "traffic": ("seasonal", "multivariate", "offline"),
+    "air": ("seasonal", "flatline", "multivariate", "offline"),
     "water": ("seasonal", "flatline", "offline"),
     "manhole": ("residual", "flatline", "offline"),
     "fire": ("residual", "offline"),
@@ -39,7 +42,7 @@ def load_config(raw: str | None = None) -> dict[str, tuple[str, ...]]:
     >>> load_config('{"air": ["residual"]}')["air"]
     ('residual',)
     >>> load_config()["traffic"]
-    ('seasonal', 'offline')
+    ('seasonal', 'multivariate', 'offline')
     """
     config = dict(DEFAULTS)
     if raw:
@@ -58,10 +61,10 @@ def bank_params(names: tuple[str, ...]) -> BankParams | None:
 
     >>> bank_params(("seasonal", "flatline")).flatline
     True
-    >>> bank_params(("offline",)) is None
+    >>> bank_params(("offline", "multivariate")) is None
     True
     """
-    value = [n for n in names if n != "offline"]
+    value = [n for n in names if n not in NON_VALUE]
     if not value:
         return None
     residual = "seasonal" in value or "residual" in value

@@ -86,8 +86,11 @@ def file_rows(scores: np.ndarray, windows: Sequence[tuple[int, int]]) -> FileRow
         p.name: np.where(in_window, unweighted * p.tp / scaled_sigmoid(np.array(-1.0)), unweighted * p.fp)[keep]
         for p in PROFILES
     }
+    # windows wholly inside the probation period do not count; renumber the rest 0..k-1 so window ids stay
+    # distinct when files are concatenated in `score_corpus`
     win = window[keep]
-    return FileRows(np.asarray(scores, dtype=float)[keep], win, sweep, len(set(win[win >= 0].tolist())))
+    live, win[win >= 0] = np.unique(win[win >= 0], return_inverse=True)
+    return FileRows(np.asarray(scores, dtype=float)[keep], win, sweep, len(live))
 
 
 @dataclass(frozen=True)

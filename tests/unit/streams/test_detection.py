@@ -91,3 +91,30 @@ def test_memory_is_bounded_by_evicting_idle_series() -> None:
         engine.process([reading(k, 40.0, f"dev-{k}-{d}") for d in range(80)])
     group = next(iter(engine.groups.values()))
     assert len(group.index) <= 100 and group.index.capacity <= 100
+
+
+def _pair(k: int, speed: float, occupancy: float, device: str = "tdet-9") -> dict:
+    return {**reading(k, 0.0, device), "measurements": {"speed_kmh": speed, "occupancy": occupancy}}
+
+
+def test_joint_shift_of_a_multi_metric_device_is_a_multivariate_anomaly() -> None:
+    engine = SeriesDetectors(threshold=0.9)
+    rng = np.random.default_rng(5)
+    for k in range(600):  # speed and occupancy move against each other (one traffic factor)
+        f = rng.normal()
+        assert not [a for a in engine.process([_pair(k, 40 - 3 * f, 0.3 + 0.03 * f + 0.005 * rng.normal())])
+                    if k > 300]
+    # speed 2.5 sigma low AND occupancy 2.5 sigma low: each plausible, together against the correlation
+    hits = engine.process([_pair(600, 40 - 3 * 2.5, 0.3 - 0.03 * 2.5)])
+    assert [(a.detector, a.metric) for a in hits] == [("multivariate", "speed_kmh+occupancy")]
+    a = hits[0]
+    assert a.expected == 2.0 and a.observed > 20 and a.score >= 0.9  # d2 against its chi-squared mean
+    twin = SeriesDetectors.restore(engine.snapshot())  # the joint model is part of the partition snapshot
+    group = next(iter(twin.groups.values()))
+    assert group.joint is not None and len(group.joint.index) == 1
+
+
+def test_multivariate_is_configuration() -> None:
+    engine = SeriesDetectors(config={"traffic": ("seasonal",)})
+    engine.process([_pair(0, 40.0, 0.3)])
+    assert next(iter(engine.groups.values())).joint is None

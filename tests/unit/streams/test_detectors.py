@@ -75,3 +75,57 @@ def test_detectors_pickle_with_identical_behaviour() -> None:
     xs = 10 + rng.normal(size=50)
     assert _run(det, xs, start=500) == _run(twin, xs, start=500)
     assert twin.season_slots == 48 and twin.weekend_split is False
+
+
+def test_likelihood_flags_sustained_surprise_not_routine_jitter() -> None:
+    from streams.detectors.likelihood import AnomalyLikelihood
+
+    rng = np.random.default_rng(16)
+    lik = AnomalyLikelihood()
+    lik.ensure(2)
+    ids, on = np.array([0, 1]), np.array([True, True])
+    # series 0 is calm, series 1 bursty: the same raw surprise of 3 is routine for one, not the other
+    calm = np.abs(rng.normal(size=(3000, 1)))
+    bursty = np.where(rng.random((3000, 1)) < 0.2, 3.0, np.abs(rng.normal(size=(3000, 1))))
+    for row in np.hstack([calm, bursty]):
+        lik.step(ids, row, on)
+    scores = [lik.step(ids, np.array([3.0, 3.0]), on) for _ in range(3)]
+    assert scores[-1][0] > 0.9 > scores[-1][1]
+
+
+def test_suppression_gives_one_alert_per_episode() -> None:
+    rng = np.random.default_rng(17)
+    det = PredictiveResidual()
+    _run(det, 10 + rng.normal(size=1000))
+    episode = _run(det, np.r_[60.0, 10 + rng.normal(size=5), 70.0, 10 + rng.normal(size=200), 90.0], start=1000)
+    assert episode[0] > 0.99
+    assert max(episode[1:100]) < 0.9  # the second spike of the same episode is held back
+    assert episode[-1] > 0.9  # a spike after the quiet period alerts again
+
+
+def test_multivariate_flags_a_joint_shift_no_single_metric_flags() -> None:
+    from streams.detectors.likelihood import neg_log10_tail
+    from streams.detectors.multivariate import MahalanobisBank
+
+    rng = np.random.default_rng(18)
+    bank = MahalanobisBank(max_dim=3)
+    bank.ensure(1)
+    ids, dims = np.array([0]), np.array([3])
+    calm = []
+    for _ in range(3000):  # three metrics driven by one factor: correlated, not anomalous
+        f = rng.normal()
+        calm.append(float(bank.step(ids, np.array([[f, 0.9 * f + 0.3 * rng.normal(), -f + 0.2 * rng.normal()]]),
+                                    dims)[0]))
+    assert max(calm[200:]) < 0.9
+    assert float(neg_log10_tail(np.array([2.5]))[0]) < 3  # 2.5 sigma on one metric: a 1-in-160 event
+    assert float(bank.step(ids, np.array([[2.5, -2.5, 2.5]]), dims)[0]) > 0.99
+    assert bank.cov.shape[1:] == (3, 3)  # bounded: max_dim**2 floats per device
+
+
+def test_new_state_survives_pickle() -> None:
+    rng = np.random.default_rng(19)
+    det = PredictiveResidual()
+    _run(det, np.r_[10 + rng.normal(size=600), 50.0])  # leaves a running quiet period behind
+    twin = pickle.loads(pickle.dumps(det))  # noqa: S301 - our own bytes
+    xs = np.r_[80.0, 10 + rng.normal(size=80), 80.0]
+    assert _run(det, xs, start=601) == _run(twin, xs, start=601)

@@ -50,3 +50,13 @@ def test_threshold_is_optimised_over_the_corpus() -> None:
         s[a] = 0.8
     result = score_corpus([file_rows(s, WINDOWS)])["standard"]
     assert result.threshold == 0.8 and result.normalised == pytest.approx(100)
+
+
+def test_windows_inside_probation_do_not_collide_across_files() -> None:
+    # file A's first window lies in its probation period: only its second window counts, and it must not
+    # share an id with file B's window when the corpus is concatenated
+    a, b = np.zeros(N), np.zeros(N)
+    a[700] = b[300] = 1.0
+    rows = [file_rows(a, [(10, 20), (700, 739)]), file_rows(b, [(300, 339)])]
+    assert [r.n_windows for r in rows] == [1, 1]
+    assert score_corpus(rows)["standard"].normalised == pytest.approx(100)

@@ -1,0 +1,43 @@
+"""`BankParams`: the hyper-parameters of `ResidualBank`, one frozen set for every series.
+
+They are never fitted per file or per device; the NAB figures in BENCHMARKS.md were obtained with these
+defaults, and the comments say what each one was measured to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BankParams:
+    """Hyper-parameters, the same for every series (never fitted per file or per device)."""
+
+    level_alpha: float = 0.001
+    diff_alpha: float = 0.01
+    season_alpha: float = 0.1
+    season_slots: int = 48  # per day; doubled for the weekday/weekend split
+    clip: float = 5.0  # residuals beyond clip*sigma are learned as clip*sigma (robust to spikes)
+    rel_floor: float = 1e-3  # sigma never below 0.1% of the level: constant series stay finite
+    diff_weight: float = 0.0  # the step residual: 0.3 measured -1.7 NAB points (it re-fires on routine jumps)
+    warmup: int = 100
+    calibration_warmup: int = 100
+    surprise_floor: float = 12.5  # 0.5 * z**2: nothing under 5 sigma is ever a record
+    season_warmup: int = 5
+    season_prior: float = 3.0  # weight (in values) of the level's variance in a young slot's variance; fades
+    anomalous_weight: float = 0.1
+    residual: bool = True
+    seasonal: bool = True
+    weekend_split: bool = False
+    flatline: bool = False
+    flatline_tolerance: float = 0.0
+    record_decay: float = 3e-4
+    z_max: float = 10.0  # beyond 10 sigma, "how much more" carries no information
+    fast_alpha: float = 0.1  # short-term level: a shift of the recent mean is a cue before the slow level follows
+    shift_weight: float = 0.0  # fast-vs-slow level cue; 0.5 measured -3.0 NAB points
+    likelihood: bool = True  # sustained surprise, in the ensemble with the record score
+    lik_short_alpha: float = 0.1
+    lik_long_alpha: float = 3e-4
+    lik_decades: float = 4.0
+    lik_min_std: float = 0.3
+    suppress_hold: int = 50  # values of quiet after an alert (0: off)
