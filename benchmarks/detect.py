@@ -33,8 +33,8 @@ from streams.records import Alert
 from streams.settings import get_detection_settings
 
 # an accident draws a crowd at its cameras (the simulator injects one), so a crowd alert there is about it
-FAMILY = {"accident": {"traffic", "security"}, "pollution_spike": {"environment"}, "crowd_surge": {"security", "traffic"},
-          "sensor_failure": {"infrastructure"}}
+FAMILY = {"accident": {"traffic", "security"}, "pollution_spike": {"environment"},
+          "crowd_surge": {"security", "traffic"}, "sensor_failure": {"infrastructure"}}
 START = datetime(2026, 11, 16, 0, 0, tzinfo=UTC).timestamp()  # a Monday, 08:00 in Hangzhou
 STEP_S = 10
 
