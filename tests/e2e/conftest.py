@@ -49,7 +49,7 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # not session: a live sync_playwright keeps an event loop running in this thread
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} missing (make sysdeps installs Debian's chromium)")
