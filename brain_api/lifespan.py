@@ -79,8 +79,11 @@ async def _start_background(app: FastAPI, stack: AsyncExitStack, settings: ApiSe
     publisher = EventPublisher(bootstrap)
     await publisher.start()
     stack.push_async_callback(publisher.stop)
-    configure(IngestContext.create(publisher))
+    context = IngestContext.create(publisher)
+    configure(context)
     stack.callback(configure, None)
+    if settings.mqtt_bridge:
+        await _start_mqtt_bridge(stack, settings.mqtt_bridge, context)
 
     from brain_api.alerting.feedback import FeedbackPublisher
 
@@ -104,6 +107,17 @@ async def _start_background(app: FastAPI, stack: AsyncExitStack, settings: ApiSe
     from brain_api.replay import close_replays
 
     stack.push_async_callback(close_replays, app)  # LIFO: replays stop before the publisher they use
+
+
+async def _start_mqtt_bridge(stack: AsyncExitStack, address: str, context: object) -> None:
+    from ingest.mqtt_bridge import MqttBridge
+
+    host, _, port = address.rpartition(":")
+    bridge = MqttBridge(host or "127.0.0.1", int(port), context.pipeline)  # type: ignore[attr-defined]
+    await bridge.start()
+    task = asyncio.create_task(bridge.run(), name="mqtt-bridge")
+    stack.push_async_callback(_cancel, task)
+    stack.push_async_callback(bridge.stop)  # LIFO: stop the bridge, then reap its task
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

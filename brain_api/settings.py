@@ -42,6 +42,9 @@ class ApiSettings(BaseSettings):
     # Run the ClickHouse sink thread inside the API process (embedded chdb: one process owns the dir).
     run_sink: bool | None = None
     run_live_feed: bool = True
+    # host:port of an MQTT broker whose `city/+/+/#` readings this process forwards (shares the ingest
+    # registry, dedup memory and per-adapter counters with the HTTP adapters); unset = no bridge here
+    mqtt_bridge: str | None = None
     run_escalation: bool = True
     live_buffer: int = 1000
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from types import FrameType
 
 import httpx
 
-from deploy.broker import EmbeddedBroker, wait_for_port
+from deploy.broker import EmbeddedBroker, free_port, wait_for_port
 from deploy.supervisor import Child, Supervisor, child_env
 from deploy.topics import ensure_topics
 
@@ -41,6 +42,20 @@ def _wait_ready(url: str, child: Child, timeout_s: float) -> None:
             pass
         time.sleep(0.2)
     raise SystemExit(f"{child.name} not ready at {url} after {timeout_s}s:\n{child.tail()}")
+
+
+def _start_mosquitto(sup: Supervisor, data_dir: Path) -> str | None:
+    """Debian's mosquitto on a loopback port, for the simulator's MQTT sensors (optional: HTTP without it)."""
+    binary = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
+    if binary is None:
+        return None
+    mqtt_port = free_port()
+    conf = data_dir / "mosquitto.conf"
+    conf.write_text(f"listener {mqtt_port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    sup.add(Child("mqtt", [binary, "-c", str(conf)], child_env(), data_dir / "logs" / "mqtt.log"))
+    if not wait_for_port("127.0.0.1", mqtt_port, 10):
+        raise SystemExit("mosquitto did not start; see " + str(data_dir / "logs" / "mqtt.log"))
+    return f"127.0.0.1:{mqtt_port}"
 
 
 def run_up(host: str, port: int, data_dir: Path, simulator: bool, workers: int = 1,
@@ -73,6 +88,9 @@ def run_up(host: str, port: int, data_dir: Path, simulator: bool, workers: int =
                         CITYBRAIN_DATA_DIR=str(data_dir), CITYBRAIN_ADMIN_TOKEN=token,
                         CITYBRAIN_STATE_DIR=str(data_dir / "state"))
         base = f"http://{host}:{port}"
+        mqtt = _start_mosquitto(sup, data_dir) if simulator else None
+        if mqtt:  # the API process bridges MQTT, so its stats account for that adapter too
+            env["CITYBRAIN_API_MQTT_BRIDGE"] = mqtt
         api = sup.add(Child("api", [py, "-m", "brain_api", "--host", host, "--port", str(port)], env,
                             logs / "api.log"))
         for i in range(workers):
@@ -80,6 +98,7 @@ def run_up(host: str, port: int, data_dir: Path, simulator: bool, workers: int =
         _wait_ready(f"{base}/healthz", api, 90)
         if simulator:
             sim = [py, "-m", "deploy.cli", "simulate", "--target", base, "--city", city, "--rate", str(rate)]
+            sim += ["--mqtt", mqtt] if mqtt else []
             sim_env = child_env(**env, CITYBRAIN_TOKEN=token)
             warm_from = (datetime.now(UTC) - timedelta(seconds=WARMUP_S)).isoformat()
             print(f"warming up the detectors with {WARMUP_S // 60} minutes of simulated history...", flush=True)
@@ -89,6 +108,8 @@ def run_up(host: str, port: int, data_dir: Path, simulator: bool, workers: int =
                                env=sim_env, stdout=out, stderr=subprocess.STDOUT, timeout=300, check=False)
             sup.add(Child("simulator", [*sim, "--seed", str(seed), "--duration", "0", "--no-register",
                                         "--truth", str(data_dir / "truth.json")], sim_env, logs / "simulator.log"))
+        if simulator and not mqtt:
+            print("mosquitto not found: the simulator's water/manhole sensors report over HTTP instead of MQTT")
         print(f"\nCity Brain is up.\n  map        {base}/\n  API docs   {base}/docs\n"
               f"  alerts     {base}/api/v1/alerts\n  kafka      {bootstrap}\n  data dir   {data_dir}\n"
               f"  logs       {logs}\n  admin token {token}\n  open the map with {base}/#token={token}\n"

@@ -137,10 +137,11 @@ def related_event_ids(store: Store, incident_id: str) -> list[str]:
 def current_state(store: Store, alert_id: str) -> tuple[str, int]:
     """(state, number of transitions) of one alert; ('open', 0) before anyone acted on it."""
     rows = store.query(
-        "SELECT argMax(to_state, version) AS state, toUInt32(max(version)) AS version"
+        # the alias must not be `version`: ClickHouse would resolve argMax's `version` to it (nested aggregate)
+        "SELECT argMax(to_state, version) AS state, toUInt32(max(version)) AS transitions"
         " FROM alert_transitions WHERE alert_id = {id:String}",
         {"id": alert_id},
     )
-    if not rows or not rows[0]["version"]:
+    if not rows or not rows[0]["transitions"]:
         return "open", 0
-    return rows[0]["state"], int(rows[0]["version"])
+    return rows[0]["state"], int(rows[0]["transitions"])

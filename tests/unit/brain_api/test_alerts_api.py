@@ -95,3 +95,15 @@ def test_stale_expected_version_is_refused(client, issue, add_alerts):
     assert client.post(f"/api/v1/alerts/{alert['id']}/ack", headers=h, json={"expected_version": 0}).status_code == 200
     r = client.post(f"/api/v1/alerts/{alert['id']}/dispatch", headers=h, json={"expected_version": 0})
     assert r.status_code == 409 and "version 1" in r.json()["detail"]
+
+
+def test_current_state_of_an_acted_on_alert_for_the_live_feed(client, issue, store, add_alerts):
+    """The live feed asks this for every escalated (re-sent) alert; it once failed on a column alias."""
+    from brain_api.alerting.queries import current_state
+
+    (alert,) = add_alerts(alert_row())
+    assert current_state(store, alert["id"]) == ("open", 0)
+    h = bearer(issue(Role.operator))
+    assert client.post(f"/api/v1/alerts/{alert['id']}/ack", headers=h, json={}).status_code == 200
+    assert client.post(f"/api/v1/alerts/{alert['id']}/dispatch", headers=h, json={}).status_code == 200
+    assert current_state(store, alert["id"]) == ("dispatched", 2)
