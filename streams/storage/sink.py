@@ -132,9 +132,13 @@ class Sink:
                 n = self.store.insert(table, batch.columns(table, now), dedup_token=token)
                 self.counters.inserted(table, n, time.monotonic() - started)
                 batch.tables[table] = []
-            except (CityBrainError, OSError) as exc:
-                kind = "unavailable" if isinstance(exc, StoreUnavailable) else "rejected"
-                log.warning("sink insert into %s failed (%s), retrying: %s", table, kind, exc)
+            except Exception as exc:  # noqa: BLE001 - the sink thread must never die: a dead sink stores nothing
+                kind = ("unavailable" if isinstance(exc, StoreUnavailable)
+                        else "rejected" if isinstance(exc, CityBrainError | OSError) else "error")
+                if kind == "error":
+                    log.exception("sink insert into %s hit a bug; the batch is kept and retried", table)
+                else:
+                    log.warning("sink insert into %s failed (%s), retrying: %s", table, kind, exc)
                 self.counters.failed(kind, str(exc))
                 self._backoff(consumer)
                 return False

@@ -37,3 +37,15 @@ def test_unknown_column_is_refused() -> None:
 def test_map_results_are_dicts() -> None:
     table = pa.table({"m": pa.array([{"a": 1.0}, None], pa.map_(pa.string(), pa.float64()))})
     assert rows_of(table) == [{"m": {"a": 1.0}}, {"m": None}]
+
+
+def test_a_batch_mixing_fast_path_epochs_and_per_event_text_converts():
+    """The sink's fast path gives epoch-ms arrays, the per-event path ISO text; one insert may hold both."""
+    import numpy as np
+
+    from streams.storage.arrow import _array
+
+    mixed = [*np.array([1795226400000], dtype=np.int64), "2026-11-21T10:00:00.500+08:00", None]
+    out = _array(mixed, "DateTime64(3, 'UTC')").to_pylist()
+    assert [v.isoformat() if v else v for v in out] == [
+        "2026-11-21T02:00:00+00:00", "2026-11-21T02:00:00.500000+00:00", None]
