@@ -28,5 +28,17 @@ class BrokerUnavailable(CityBrainError):
     """Kafka did not accept a produce request in time."""
 
 
+class PartialPublish(BrokerUnavailable):
+    """Some of a request's Kafka messages were acknowledged before the rest failed.
+
+    `acked_keys` are the (source|id) keys that did land, so a client's retry of the whole request
+    does not store them twice.
+    """
+
+    def __init__(self, message: str, acked_keys: frozenset[str]) -> None:
+        super().__init__(message)
+        self.acked_keys = acked_keys
+
+
 class ConfigurationError(CityBrainError):
     """Settings are unsafe or inconsistent (e.g. a default secret outside dev)."""

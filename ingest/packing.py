@@ -37,6 +37,7 @@ class Packed:
     value: bytes
     count: int
     key: bytes | None = None
+    event_keys: tuple[str, ...] = ()  # (source|id) of each event, so a partial failure knows what landed
 
 
 def pack_json(parts: Sequence[bytes]) -> bytes:
@@ -56,26 +57,28 @@ def pack_events(
     A message whose events all share one device gets that device as its key (useful to consumers that
     look at keys); mixed messages have no key and rely on the explicit partition.
     """
-    groups: dict[int, list[tuple[str, bytes]]] = {}
+    groups: dict[int, list[tuple[str, str, bytes]]] = {}
     for event in events:
         key = event.partition_key
-        groups.setdefault(partition_for(key, partitions), []).append((key, event.model_dump_json().encode()))
+        item = (key, event.key, event.model_dump_json().encode())
+        groups.setdefault(partition_for(key, partitions), []).append(item)
     out: list[Packed] = []
     for partition, items in groups.items():
-        chunk: list[tuple[str, bytes]] = []
+        chunk: list[tuple[str, str, bytes]] = []
         size = 2
-        for key, data in items:
+        for item in items:
+            data = item[2]
             if chunk and (len(chunk) >= max_events or size + len(data) + 1 > max_bytes):
                 out.append(_message(partition, chunk))
                 chunk, size = [], 2
-            chunk.append((key, data))
+            chunk.append(item)
             size += len(data) + 1
         if chunk:
             out.append(_message(partition, chunk))
     return out
 
 
-def _message(partition: int, chunk: list[tuple[str, bytes]]) -> Packed:
-    keys = {k for k, _ in chunk}
+def _message(partition: int, chunk: list[tuple[str, str, bytes]]) -> Packed:
+    keys = {k for k, _, _ in chunk}
     key = next(iter(keys)).encode() if len(keys) == 1 else None
-    return Packed(partition, pack_json([d for _, d in chunk]), len(chunk), key)
+    return Packed(partition, pack_json([d for _, _, d in chunk]), len(chunk), key, tuple(k for _, k, _ in chunk))

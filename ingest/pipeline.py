@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from ingest import metrics
 from ingest.dedup import RecentKeys
-from ingest.errors import InvalidEvent
+from ingest.errors import InvalidEvent, PartialPublish
 from ingest.events import CityEvent
 from ingest.publisher import EventPublisher
 from ingest.validate import EventValidator
@@ -104,7 +104,11 @@ class IngestPipeline:
             batch_keys.add(event.key)
             out.events.append(event)
             out.results.append(ItemResult(index, "accepted", event.id, flags=event.flags))
-        await self.publisher.publish(out.events)
+        try:
+            await self.publisher.publish(out.events)
+        except PartialPublish as exc:  # what landed must count as seen, or the client's retry doubles it
+            self.recent.add_many(exc.acked_keys)
+            raise
         if rejects:
             await self.publisher.dead_letters(rejects, adapter)
         self.recent.add_many(batch_keys)

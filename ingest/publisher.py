@@ -16,7 +16,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from ingest.errors import BrokerUnavailable
+from ingest.errors import BrokerUnavailable, PartialPublish
 from ingest.events import CityEvent
 from ingest.packing import MAX_MESSAGE_BYTES, pack_events
 from ingest.pseudonym import Pseudonymizer
@@ -107,9 +107,15 @@ class EventPublisher:
                 await self.producer.send(topic, m.value, key=m.key, partition=m.partition, headers=headers)
                 for m in packed
             ]
-            await asyncio.wait_for(asyncio.gather(*futures), self.timeout_s)
         except (KafkaError, TimeoutError) as exc:
-            raise BrokerUnavailable(f"Kafka did not acknowledge {len(events)} events: {exc!r}") from exc
+            raise BrokerUnavailable(f"Kafka did not take {len(events)} events: {exc!r}") from exc
+        done, _ = await asyncio.wait(futures, timeout=self.timeout_s)
+        ok = [f in done and not f.cancelled() and f.exception() is None for f in futures]
+        if not all(ok):
+            acked = frozenset(k for m, landed in zip(packed, ok, strict=True) if landed for k in m.event_keys)
+            errors = [f.exception() for f in done if not f.cancelled() and f.exception() is not None]
+            why = repr(errors[0]) if errors else f"no answer within {self.timeout_s}s"
+            raise PartialPublish(f"Kafka acknowledged {len(acked)} of {len(events)} events: {why}", acked)
         return len(packed)
 
     async def dead_letter(self, raw: bytes, reason: str, adapter: str, field: str | None = None) -> None:
