@@ -186,6 +186,9 @@ async def test_pending_deliveries_survive_a_restart(store, kafka_bootstrap, topi
     try:
         await produce(kafka_bootstrap, topic, [alert(1)])
         await until(lambda: len(down.requests) >= 1, 30, "a first failed attempt")
+        # the attempt is recorded just after the endpoint answers: stop only once it is on the books
+        await until(lambda: any(d.attempts >= 1 for d in repo.pending_deliveries(store) if d.subscription_id == sub.id),
+                    10, "the failed attempt recorded")
     finally:
         await first.stop()
     pending = [d for d in repo.pending_deliveries(store) if d.subscription_id == sub.id]
