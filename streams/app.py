@@ -20,6 +20,7 @@ from typing import Any
 
 import faust
 import orjson
+from faust.transport.drivers import aiokafka as _faust_aiokafka
 from faust.types import TP, EventT
 
 from ingest.settings import get_common_settings, get_kafka_settings
@@ -32,6 +33,19 @@ from streams.state import SnapshotStore
 from streams.topics import ALERTS_TOPIC, ANOMALIES_TOPIC, FEEDBACK_TOPIC, INCIDENTS_TOPIC, department_topic
 
 log = logging.getLogger("citybrain.worker")
+#: faust hard-codes `fetch_max_wait_ms=1500` for its consumer; the embedded broker holds a fetch that long
+#: even when data is there, which put ~1.5 s on every hop (measured: alert latency p50 1.46 s at 5k events/s).
+FETCH_MAX_WAIT_MS = 20
+_create_consumer = _faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer
+
+
+def _low_latency_consumer(self: Any, transport: Any) -> Any:
+    consumer = _create_consumer(self, transport)
+    consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS  # read by aiokafka when the consumer starts its fetcher
+    return consumer
+
+
+_faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer = _low_latency_consumer
 kafka = get_kafka_settings()
 det = get_detection_settings()
 state_dir = Path(os.environ.get("CITYBRAIN_STATE_DIR") or get_common_settings().data_dir / "state")

@@ -63,8 +63,9 @@ class LiveFeed:
         from aiokafka import AIOKafkaConsumer, TopicPartition
 
         while True:
+            # a short fetch wait: the live feed is about latency (aiokafka's default holds fetches 500 ms)
             consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, client_id=self.client_id,
-                                        enable_auto_commit=False, group_id=None)
+                                        enable_auto_commit=False, group_id=None, fetch_max_wait_ms=20)
             try:
                 await consumer.start()
                 parts = [TopicPartition(t, p) for t in (ALERTS_TOPIC, INCIDENTS_TOPIC)
