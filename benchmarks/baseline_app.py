@@ -52,5 +52,5 @@ async def detect(stream: faust.StreamT) -> None:
 
 
 if __name__ == "__main__":
-    sys.argv = [sys.argv[0], "worker", "--without-web", "-l", "warning"]
+    sys.argv = [sys.argv[0], "worker", "--without-web", "-l", "warn"]
     app.main()

@@ -16,7 +16,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--metrics-port", type=int, default=int(os.environ.get("CITYBRAIN_WORKER_METRICS_PORT", 0)))
     parser.add_argument("--metrics-host", default=os.environ.get("CITYBRAIN_WORKER_METRICS_HOST", "127.0.0.1"),
                         help="address of the metrics endpoint (loopback by default; a pod IP in a cluster)")
-    parser.add_argument("--loglevel", default=os.environ.get("CITYBRAIN_LOGLEVEL", "info"))
+    parser.add_argument("--loglevel", default=os.environ.get("CITYBRAIN_LOGLEVEL", "info"),
+                        choices=["crit", "error", "warn", "info", "debug"])
     args = parser.parse_args(argv)
     if args.metrics_port:
         from prometheus_client import start_http_server
