@@ -35,6 +35,22 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
+def insertable_columns(store: Store, table: str) -> dict[str, str]:
+    """Column name -> ClickHouse type of what an INSERT may write (not MATERIALIZED/ALIAS columns).
+
+    Both backends type their columnar batches with this; `system.columns` answers the same on chdb and on
+    servers back to 18.16. Raises `LookupError` when the table does not exist.
+    """
+    rows = store.query(
+        "SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {t:String}"
+        " AND default_kind NOT IN ('MATERIALIZED', 'ALIAS')",
+        {"db": store.database, "t": table},
+    )
+    if not rows:
+        raise LookupError(f"table {store.database}.{table} does not exist (run `citybrain migrate`)")
+    return {r["name"]: r["type"] for r in rows}
+
+
 def open_store(url: str | None = None, *, database: str | None = None, path: str | None = None) -> Store:
     """Open the backend the settings name: a server URL -> clickhouse-driver, otherwise chdb at `path`."""
     from ingest.settings import get_common_settings

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from streams.storage.arrow import rows_of, to_arrow
-from streams.storage.base import StoreUnavailable
+from streams.storage.base import StoreUnavailable, insertable_columns
 from streams.storage.errors import QueryRejected, error_code, is_unavailable
 from streams.storage.params import render_params
 
@@ -92,14 +92,10 @@ class EmbeddedStore:
     def column_types(self, table: str) -> dict[str, str]:
         """Column name -> ClickHouse type, cached (inserts need it to type the Arrow batch)."""
         if table not in self._types:
-            rows = self.query(
-                "SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {t:String}"
-                " AND default_kind NOT IN ('MATERIALIZED', 'ALIAS')",
-                {"db": self.database, "t": table},
-            )
-            if not rows:
-                raise QueryRejected(f"table {self.database}.{table} does not exist (run `citybrain migrate`)")
-            self._types[table] = {r["name"]: r["type"] for r in rows}
+            try:
+                self._types[table] = insertable_columns(self, table)
+            except LookupError as exc:
+                raise QueryRejected(str(exc)) from exc
         return self._types[table]
 
     def insert(

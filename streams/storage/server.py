@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from streams.storage.base import StoreUnavailable
+from streams.storage.base import StoreUnavailable, insertable_columns
 from streams.storage.embedded import TOKEN, check_identifier
 from streams.storage.errors import QueryRejected, is_unavailable
 from streams.storage.params import driver_params, to_driver_sql
@@ -100,13 +100,10 @@ class ServerStore:
 
     def column_types(self, table: str) -> dict[str, str]:
         if table not in self._types:
-            rows = self.query(
-                "SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {t:String}",
-                {"db": self.database, "t": table},
-            )
-            if not rows:
-                raise QueryRejected(f"table {self.database}.{table} does not exist (run `citybrain migrate`)")
-            self._types[table] = {r["name"]: r["type"] for r in rows}
+            try:
+                self._types[table] = insertable_columns(self, table)
+            except LookupError as exc:
+                raise QueryRejected(str(exc)) from exc
         return self._types[table]
 
     def insert(
