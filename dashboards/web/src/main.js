@@ -86,11 +86,11 @@ async function start(api, me) {
   };
   map.on("moveend", scheduleMap);
 
-  async function post(id, action, note, retries = 12) {
+  async function post(id, action, note, retries = 40) {
     try {
       return await api.post(`/api/v1/alerts/${encodeURIComponent(id)}/${action}`, { note });
     } catch (err) {
-      // a live alert can be acted on before the sink has stored it: 404 for a second or more (up to ~9 s here)
+      // a live alert can be acted on before the sink has stored it: 404 for a second or more (up to ~30 s here)
       if (err.status !== 404 || retries === 0) throw err;
       await new Promise((r) => setTimeout(r, 750));
       return post(id, action, note, retries - 1);
