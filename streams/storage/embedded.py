@@ -23,6 +23,9 @@ from streams.storage.params import render_params
 
 IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 TOKEN = re.compile(r"^[A-Za-z0-9_.:\-]{1,200}$")
+#: Per-table insert settings. The rollup views of `events` GROUP BY their keys already, so the merge pass
+#: `optimize_on_insert` runs over each new rollup part finds nothing to fold and only costs CPU.
+INSERT_SETTINGS = {"events": "optimize_on_insert = 0"}
 _LOCKS: dict[str, threading.RLock] = {}
 _LOCKS_GUARD = threading.Lock()
 
@@ -106,12 +109,13 @@ class EmbeddedStore:
         if batch.num_rows == 0:
             return 0
         names = ", ".join(f"`{n}`" for n in batch.column_names)
-        settings = ""
+        settings = [INSERT_SETTINGS[table]] if table in INSERT_SETTINGS else []
         if dedup_token is not None:
             if not TOKEN.match(dedup_token):
                 raise ValueError(f"dedup token must match {TOKEN.pattern}")
-            settings = f" SETTINGS insert_deduplication_token = '{dedup_token}'"
-        sql = f"INSERT INTO {table} ({names}){settings} SELECT {names} FROM Python(batch)"
+            settings.append(f"insert_deduplication_token = '{dedup_token}'")
+        with_settings = f" SETTINGS {', '.join(settings)}" if settings else ""
+        sql = f"INSERT INTO {table} ({names}){with_settings} SELECT {names} FROM Python(batch)"
         with self._lock:
             self._run(sql)  # chdb finds `batch` among this frame's locals
         return batch.num_rows

@@ -24,7 +24,7 @@ from ingest.errors import CityBrainError
 from ingest.settings import get_kafka_settings
 from streams.settings import SinkSettings, get_sink_settings
 from streams.storage.base import Store, StoreUnavailable
-from streams.storage.batch import PendingBatch
+from streams.storage.batch import PendingBatch, flush_rows
 from streams.storage.consumer import RebalanceHooks, lag, sink_consumer, topic_id
 from streams.storage.metrics import DEAD, SinkStats
 from streams.storage.progress import Resume, epoch_since, resume, stored_offsets
@@ -53,6 +53,7 @@ class Sink:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._failures = 0
+        self._behind = False  # the last poll filled its budget: more is waiting in Kafka
         self._retry_at = 0.0
         self._reconcile = False
         self._unpositioned: set[TopicPartition] = set()  # assigned, paused until ClickHouse says where
@@ -84,11 +85,15 @@ class Sink:
                     self._position_partitions(consumer)
                 if self._failures and time.monotonic() >= self._retry_at:
                     self._flush(consumer)
-                records = consumer.poll(timeout_ms=100 if not self._failures else 250, max_records=self._budget())
+                budget = self._budget()
+                records = consumer.poll(timeout_ms=100 if not self._failures else 250, max_records=budget)
+                polled = 0
                 for tp, messages in records.items():
+                    polled += len(messages)
                     for m in messages:
                         self._add(tp.topic, tp.partition, m.offset, m.timestamp, m.value, m.headers)
-                if not self._failures and self._batch.due(self.settings.batch_rows, self.settings.batch_age_s):
+                self._behind = polled >= budget
+                if not self._failures and self._batch.due(self._flush_rows(), self.settings.batch_age_s):
                     self._flush(consumer)
                 if time.monotonic() - last_lag > 5.0:
                     last_lag = time.monotonic()
@@ -105,6 +110,10 @@ class Sink:
         per_message = max(1, get_kafka_settings().max_events_per_message)
         room = self.settings.max_buffered_rows - self._batch.rows
         return max(1, min(500, room // per_message))
+
+    def _flush_rows(self) -> int:
+        s = self.settings
+        return flush_rows(s.batch_rows, s.max_buffered_rows, behind=self._behind)
 
     def _add(self, topic: str, partition: int, offset: int, ts: int, value: bytes | None, headers: Any) -> None:
         table, decode = DECODERS[topic]

@@ -52,3 +52,12 @@ def test_discard_and_revoke_work_per_message() -> None:
     assert batch.rows == 10 and (EVENTS_TOPIC, 1) not in batch.offsets
     token = batch.dedup_token("events")
     assert token.startswith("events-") and token == batch.dedup_token("events")
+
+
+def test_a_sink_that_is_behind_gathers_larger_inserts_within_its_memory_bound() -> None:
+    from streams.storage.batch import flush_rows
+
+    assert flush_rows(10_000, 200_000, behind=False) == 10_000
+    assert flush_rows(10_000, 200_000, behind=True) == 50_000
+    assert flush_rows(10_000, 20_000, behind=True) == 10_000  # never below the configured size
+    assert flush_rows(500, 4_000, behind=True) == 1_000
