@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from brain_api.response_cache import ResponseCache
 from brain_api.security.audit import Auditor
 from brain_api.security.auth import Authenticator
 from brain_api.security.ratelimit import RateLimiter
@@ -22,7 +23,7 @@ from brain_api.settings import ApiSettings, get_api_settings
 from streams.storage.base import Store, StoreUnavailable
 
 __all__ = [
-    "ALL_ROLES", "AuditDep", "CurrentUser", "RoleGate", "SettingsDep", "StoreDep", "TokenStoreDep",
+    "ALL_ROLES", "AuditDep", "CacheDep", "CurrentUser", "RoleGate", "SettingsDep", "StoreDep", "TokenStoreDep",
     "get_current_user", "get_store", "rate_limit", "require_roles",
 ]
 
@@ -30,6 +31,15 @@ ALL_ROLES = frozenset(Role)
 bearer_scheme = HTTPBearer(auto_error=False, description="`Authorization: Bearer <token>`")
 
 SettingsDep = Annotated[ApiSettings, Depends(get_api_settings)]
+
+
+def get_response_cache(request: Request) -> ResponseCache:
+    """The app's shared-read cache; an app built without the lifespan (some tests) gets a disabled one."""
+    cache = getattr(request.app.state, "response_cache", None)
+    return cache if cache is not None else ResponseCache(ttl_s=0)
+
+
+CacheDep = Annotated[ResponseCache, Depends(get_response_cache)]
 
 
 def get_store(request: Request) -> Store:

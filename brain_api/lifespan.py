@@ -21,6 +21,7 @@ from brain_api.alerting.escalation import escalation_loop
 from brain_api.alerting.locks import KeyedLocks
 from brain_api.alerting.transitions import Transitions
 from brain_api.live.hub import LiveHub
+from brain_api.response_cache import ResponseCache
 from brain_api.security.auth import Authenticator
 from brain_api.security.ratelimit import RateLimiter
 from brain_api.security.token_store import TokenStore
@@ -50,7 +51,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
         app.state.live = hub = LiveHub(settings.live_buffer)
         stack.callback(hub.close)
-        app.state.transitions = Transitions(store, locks=KeyedLocks(), hub=hub)
+        app.state.response_cache = cache = ResponseCache(settings.cache_ttl_s)
+        app.state.transitions = Transitions(store, locks=KeyedLocks(), hub=hub, on_change=cache.clear)
         if app.state.background:
             await _start_background(app, stack, settings, bootstrap)
         yield

@@ -33,6 +33,8 @@ class ApiSettings(BaseSettings):
     # Token bucket per (token, endpoint group): sustained requests/s and burst.
     rate_limit_per_s: float = 5.0
     rate_limit_burst: int = 20
+    # Shared read answers (alert queue, map layers) are reused for this long per scope; 0 = off.
+    cache_ttl_s: float = 1.0
     # Cache of token lookups; a revocation on another replica takes at most this long to bite.
     token_cache_s: float = 5.0
     # CORS stays off unless origins are named (comma-separated).

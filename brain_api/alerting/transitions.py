@@ -13,6 +13,7 @@ so even then the log stays readable, but "exactly one winner" is only guaranteed
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -37,9 +38,11 @@ class Feedback(Protocol):
 
 class Transitions:
     def __init__(
-        self, store: Store, *, locks: KeyedLocks, hub: LiveHub | None = None, feedback: Feedback | None = None
+        self, store: Store, *, locks: KeyedLocks, hub: LiveHub | None = None, feedback: Feedback | None = None,
+        on_change: Callable[[], None] | None = None,
     ) -> None:
         self.store, self.locks, self.hub, self.feedback = store, locks, hub, feedback
+        self.on_change = on_change  # e.g. drop cached reads: nobody may read a state older than their own click
 
     def apply(
         self,
@@ -69,6 +72,8 @@ class Transitions:
             })
             auditor.record(principal, f"alert.{action.value}", "alert", alert_id,
                            detail={"from": current.value, "to": target.value, "version": version + 1})
+            if self.on_change is not None:
+                self.on_change()
         alert.update(state=target.value, state_version=version + 1, updated_at=now)
         if self.hub is not None:
             self.hub.publish("alert", {k: v for k, v in alert.items() if k != "evidence"})

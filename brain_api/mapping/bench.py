@@ -66,7 +66,10 @@ def seed_city(store: Store, n_devices: int, *, now: datetime, seed: int = 7) -> 
         "severity": ["high" if i % 2 else "medium" for i in picks], "confidence": [0.9] * len(picks),
         "title": ["bench"] * len(picks), "description": [""] * len(picks), "cell": [cells[i] for i in picks],
         "lat": [float(lat[i]) for i in picks], "lon": [float(lon[i]) for i in picks],
-        "evidence": [orjson.dumps([{"device_id": ids[i]}]).decode() for i in picks],
+        "evidence": [orjson.dumps([{"anomaly_id": f"an-bench-{i}", "device_id": ids[i], "metric": "value",
+                                     "observed": 95.0, "expected": 50.0, "score": 0.99, "detector": "residual",
+                                     "time": now.isoformat(), "event_id": f"bench-{ids[i]}"}]).decode()
+                     for i in picks],
         "created_at": [now] * len(picks), "version": [1] * len(picks), "kafka_partition": [0] * len(picks),
         "kafka_offset": [0] * len(picks), "inserted_at": [now] * len(picks),
     })

@@ -9,14 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 
 from brain_api.alerting.cursor import InvalidCursor
 from brain_api.alerting.machine import Action, TransitionRefused
 from brain_api.alerting.models import AlertDetail, AlertPublic, AlertsPublic, TransitionRequest
 from brain_api.alerting.queries import AlertFilter, get_alert, history, list_alerts, related_event_ids
 from brain_api.alerting.transitions import AlertNotFound, Transitions
-from brain_api.deps import AuditDep, StoreDep, rate_limit, require_roles
+from brain_api.deps import AuditDep, CacheDep, StoreDep, rate_limit, require_roles
+from brain_api.response_cache import scope_key
 from brain_api.security.roles import Principal, Role
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
@@ -48,6 +49,7 @@ def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
 def read_alerts(
     user: Reader,
     store: StoreDep,
+    cache: CacheDep,
     department: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006 - FastAPI copies defaults
     category: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
     severity: Annotated[list[str], Query(max_length=5)] = [],  # noqa: B006
@@ -59,15 +61,21 @@ def read_alerts(
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=600)] = None,
-) -> AlertsPublic:
+) -> Response:
     flt = AlertFilter(tuple(department), tuple(category), tuple(severity), tuple(state), cell, device_id,
                       parse_bbox(bbox), since, until)
-    try:
-        rows, next_cursor = list_alerts(store, user, flt, limit=limit, cursor=cursor)
-    except InvalidCursor as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-    data = [AlertPublic.model_validate(r) for r in rows]
-    return AlertsPublic(data=data, count=len(data), next_cursor=next_cursor)
+
+    def page() -> bytes:
+        try:
+            rows, next_cursor = list_alerts(store, user, flt, limit=limit, cursor=cursor)
+        except InvalidCursor as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+        data = [AlertPublic.model_validate(r) for r in rows]
+        return AlertsPublic(data=data, count=len(data), next_cursor=next_cursor).model_dump_json().encode()
+
+    # the queue's first page is what every screen polls: shared per scope for a moment (see response_cache)
+    body = cache.get_or_compute(("alerts.list", scope_key(user), flt, limit, cursor), page)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/{alert_id}", response_model=AlertDetail, responses={404: {"description": "no such alert"}})

@@ -34,7 +34,8 @@ def live_client(store: Any, kafka_bootstrap: str, kafka_topics: list[str]) -> It
 
     env = {"CITYBRAIN_KAFKA_BOOTSTRAP": kafka_bootstrap, "CITYBRAIN_API_RUN_SINK": "false",
            "CITYBRAIN_ADMIN_TOKEN": ADMIN_SECRET, "CITYBRAIN_API_RUN_ESCALATION": "false",
-           "CITYBRAIN_API_RATE_LIMIT_BURST": "100000", "CITYBRAIN_API_RATE_LIMIT_PER_S": "100000"}
+           "CITYBRAIN_API_RATE_LIMIT_BURST": "100000", "CITYBRAIN_API_RATE_LIMIT_PER_S": "100000",
+           "CITYBRAIN_API_CACHE_TTL_S": "0"}  # rows are written straight into the store and read back at once
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     get_api_settings.cache_clear()

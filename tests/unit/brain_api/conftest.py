@@ -19,6 +19,10 @@ ADMIN_SECRET = "test-admin-" + uuid.uuid4().hex
 os.environ["CITYBRAIN_ADMIN_TOKEN"] = ADMIN_SECRET
 os.environ.setdefault("CITYBRAIN_API_RATE_LIMIT_BURST", "100000")
 os.environ.setdefault("CITYBRAIN_API_RATE_LIMIT_PER_S", "100000")
+# These tests write rows straight into the store (as the sink would) and read them back at once; the
+# shared-read cache would rightly serve the answer from a moment ago. It has its own tests
+# (test_response_cache.py), so it is off here.
+os.environ.setdefault("CITYBRAIN_API_CACHE_TTL_S", "0")
 
 CELL = "88309a553dfffff"
 OTHER_CELL = "88309a5537fffff"
