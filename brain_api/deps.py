@@ -30,10 +30,16 @@ __all__ = [
 ALL_ROLES = frozenset(Role)
 bearer_scheme = HTTPBearer(auto_error=False, description="`Authorization: Bearer <token>`")
 
-SettingsDep = Annotated[ApiSettings, Depends(get_api_settings)]
+async def _settings() -> ApiSettings:
+    return get_api_settings()
 
 
-def get_response_cache(request: Request) -> ResponseCache:
+# Dependencies that only read `app.state` are `async def`: FastAPI runs a plain `def` dependency in the
+# threadpool, and a request paid one thread hand-off per dependency (six or more) before its endpoint ran.
+SettingsDep = Annotated[ApiSettings, Depends(_settings)]
+
+
+async def get_response_cache(request: Request) -> ResponseCache:
     """The app's shared-read cache; an app built without the lifespan (some tests) gets a disabled one."""
     cache = getattr(request.app.state, "response_cache", None)
     return cache if cache is not None else ResponseCache(ttl_s=0)
@@ -42,7 +48,7 @@ def get_response_cache(request: Request) -> ResponseCache:
 CacheDep = Annotated[ResponseCache, Depends(get_response_cache)]
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     store = getattr(request.app.state, "store", None)
     if store is None:
         raise StoreUnavailable("storage is not open yet")
@@ -52,14 +58,14 @@ def get_store(request: Request) -> Store:
 StoreDep = Annotated[Store, Depends(get_store)]
 
 
-def get_token_store(store: StoreDep) -> TokenStore:
+async def get_token_store(store: StoreDep) -> TokenStore:
     return TokenStore(store)
 
 
 TokenStoreDep = Annotated[TokenStore, Depends(get_token_store)]
 
 
-def get_authenticator(request: Request, tokens: TokenStoreDep, settings: SettingsDep) -> Authenticator:
+async def get_authenticator(request: Request, tokens: TokenStoreDep, settings: SettingsDep) -> Authenticator:
     auth = getattr(request.app.state, "authenticator", None)
     if auth is None:
         auth = Authenticator(tokens, settings.admin_token, settings.token_cache_s)
@@ -91,7 +97,10 @@ class RoleGate:
     def __init__(self, roles: Iterable[Role]) -> None:
         self.roles = frozenset(roles)
 
-    def __call__(self, user: CurrentUser) -> Principal:
+    async def __call__(self, user: CurrentUser) -> Principal:
+        return self.admit(user)
+
+    def admit(self, user: Principal) -> Principal:
         if user.role not in self.roles:
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {user.role.value!r} may not do this")
         return user
@@ -105,7 +114,7 @@ def require_roles(*roles: Role) -> object:
     return Depends(RoleGate(roles or ALL_ROLES))
 
 
-def get_auditor(request: Request, store: StoreDep) -> Auditor:
+async def get_auditor(request: Request, store: StoreDep) -> Auditor:
     client = request.client.host if request.client else ""
     return Auditor(store, client=client, request_id=request.headers.get("x-request-id", "")[:64])
 
@@ -116,7 +125,7 @@ AuditDep = Annotated[Auditor, Depends(get_auditor)]
 def rate_limit(group: str) -> object:
     """`Depends` charging one token of the caller's bucket for `group`; 429 with Retry-After when empty."""
 
-    def check(request: Request, user: CurrentUser, settings: SettingsDep) -> None:
+    async def check(request: Request, user: CurrentUser, settings: SettingsDep) -> None:
         limiter = getattr(request.app.state, "rate_limiter", None)
         if limiter is None:
             limiter = request.app.state.rate_limiter = RateLimiter(settings.rate_limit_per_s,

@@ -31,7 +31,7 @@ class MethodRoleGate(RoleGate):
     def roles_for(self, method: str) -> frozenset[Role]:
         return self.read if method.upper() in SAFE_METHODS else self.write
 
-    def __call__(self, request: Request, user: CurrentUser) -> Principal:  # type: ignore[override]
+    async def __call__(self, request: Request, user: CurrentUser) -> Principal:  # type: ignore[override]
         if user.role not in self.roles_for(request.method):
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {user.role.value!r} may not do this")
         return user
