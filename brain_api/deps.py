@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from brain_api.response_cache import ResponseCache
 from brain_api.security.audit import Auditor
@@ -73,15 +74,20 @@ async def get_authenticator(request: Request, tokens: TokenStoreDep, settings: S
     return auth
 
 
-def get_current_user(
+async def get_current_user(
     auth: Annotated[Authenticator, Depends(get_authenticator)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
-    """401 without a valid bearer token (missing, unknown, revoked, expired)."""
+    """401 without a valid bearer token (missing, unknown, revoked, expired).
+
+    Known tokens are decided on the event loop; only an unseen one is looked up in storage, in the pool.
+    """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token",
                             headers={"WWW-Authenticate": "Bearer"})
-    principal = auth.authenticate(credentials.credentials)
+    principal = auth.known(credentials.credentials)
+    if principal is ...:
+        principal = await run_in_threadpool(auth.authenticate, credentials.credentials)
     if principal is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid, expired or revoked token",
                             headers={"WWW-Authenticate": "Bearer"})

@@ -20,6 +20,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
+from starlette.concurrency import run_in_threadpool
+
 from brain_api.alerting.locks import KeyedLocks
 from brain_api.security.roles import Principal
 
@@ -60,6 +62,17 @@ class ResponseCache:
                 return None
             self.hits += 1
             return entry[2]
+
+    async def serve(self, key: Hashable, compute: Callable[[], bytes], *, scale: float = 1.0) -> bytes:
+        """From an `async def` endpoint: a hit is answered on the event loop, a miss computes in the threadpool.
+
+        Why: with sync endpoints every request, hit or not, needed a pool thread; when slow misses (a
+        random alert's detail, a pan to a new street) backed up behind the store, they held every thread
+        and the cheap hits queued behind them.
+        """
+        if self.ttl_s * scale > 0 and (body := self._fresh(key, self.ttl_s * scale)) is not None:
+            return body
+        return await run_in_threadpool(self.get_or_compute, key, compute, scale=scale)
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], bytes], *, scale: float = 1.0) -> bytes:
         """`scale` stretches the TTL for views that move slowly (map heat over 15 minutes: `scale=5`)."""

@@ -46,7 +46,7 @@ def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
 
 
 @router.get("", response_model=AlertsPublic, dependencies=[rate_limit("alerts.list")])
-def read_alerts(
+async def read_alerts(
     user: Reader,
     store: StoreDep,
     cache: CacheDep,
@@ -74,7 +74,7 @@ def read_alerts(
         return AlertsPublic(data=data, count=len(data), next_cursor=next_cursor).model_dump_json().encode()
 
     # the queue's first page is what every screen polls: shared per scope for a moment (see response_cache)
-    body = cache.get_or_compute(("alerts.list", scope_key(user), flt, limit, cursor), page)
+    body = await cache.serve(("alerts.list", scope_key(user), flt, limit, cursor), page)
     return Response(body, media_type="application/json")
 
 

@@ -37,7 +37,7 @@ class Readiness(BaseModel):
 class LoopbackOrRoles(RoleGate):
     """Like `RoleGate`, but lets loopback clients through when the setting allows it."""
 
-    def __call__(  # type: ignore[override]
+    async def __call__(  # type: ignore[override]
         self,
         request: Request,
         settings: SettingsDep,
@@ -47,7 +47,7 @@ class LoopbackOrRoles(RoleGate):
         host = request.client.host if request.client else ""
         if settings.metrics_open_on_loopback and _is_loopback(host):
             return None
-        return self.admit(get_current_user(auth, credentials))
+        return self.admit(await get_current_user(auth, credentials))
 
 
 def _is_loopback(host: str) -> bool:

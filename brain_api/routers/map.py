@@ -44,7 +44,7 @@ def _bytes(body: bytes) -> Response:
 
 
 @router.get("/cells", response_model=CellCollection, summary="Grid cells with status, incidents and heat")
-def map_cells(
+async def map_cells(
     store: StoreDep, user: CurrentUser, cache: CacheDep, bbox: BBoxParam, zoom: ZoomParam,
     metric: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.:/@+\-]{1,128}$",
                                         description="heat = mean of this metric; omitted: readings")] = None,
@@ -59,11 +59,13 @@ def map_cells(
                                        now=datetime.now(UTC)))
 
     key = ("map.cells", scope_key(user), box, zoom, metric, minutes)
-    return _bytes(cache.get_or_compute(key, layer, scale=MAP_TTL_SCALE))
+    return _bytes(await cache.serve(key, layer, scale=MAP_TTL_SCALE))
 
 
 @router.get("/devices", response_model=DeviceCollection, summary="Devices, clustered on the server")
-def map_devices(store: StoreDep, user: CurrentUser, cache: CacheDep, bbox: BBoxParam, zoom: ZoomParam) -> Response:
+async def map_devices(
+    store: StoreDep, user: CurrentUser, cache: CacheDep, bbox: BBoxParam, zoom: ZoomParam
+) -> Response:
     """Below zoom 16, devices are grouped on a grid sized by the zoom (a cluster carries count, centroid,
     extent and worst status; a lone device comes back as itself); from zoom 16 on, one feature per device.
     `meta.truncated` says the cap cut the answer: zoom in."""
@@ -73,4 +75,4 @@ def map_devices(store: StoreDep, user: CurrentUser, cache: CacheDep, bbox: BBoxP
         return orjson.dumps(device_layer(store, user, box, zoom, cap=MAX_FEATURES))
 
     key = ("map.devices", scope_key(user), box, zoom)
-    return _bytes(cache.get_or_compute(key, layer, scale=MAP_TTL_SCALE))
+    return _bytes(await cache.serve(key, layer, scale=MAP_TTL_SCALE))

@@ -12,6 +12,7 @@ import hmac
 import threading
 import time
 from datetime import UTC, datetime
+from types import EllipsisType
 
 from pydantic import SecretStr
 
@@ -30,18 +31,29 @@ class Authenticator:
         self._cache: dict[str, tuple[float, Principal]] = {}
         self._lock = threading.Lock()
 
-    def authenticate(self, secret: str) -> Principal | None:
-        """The principal for a bearer value, or None when it is not a valid, active token."""
+    def known(self, secret: str) -> Principal | None | EllipsisType:
+        """Decide without touching storage: a principal, None (not a token), or `...` = ask `authenticate`.
+
+        >>> auth = Authenticator(None, SecretStr("s3cret-admin"))  # type: ignore[arg-type]
+        >>> auth.known("s3cret-admin").role.value, auth.known("nonsense"), auth.known("cbt_0123456789ab_c2VjcmV0")
+        ('admin', None, Ellipsis)
+        """
         if self._admin and hmac.compare_digest(secret.encode(), self._admin.encode()):
             return Principal(ENV_ADMIN_ID, Role.admin)
         if parse_token(secret) is None:
             return None
+        with self._lock:
+            hit = self._cache.get(hash_secret(secret))
+        if hit and hit[0] > time.monotonic() and not _expired(hit[1]):
+            return hit[1]
+        return ...
+
+    def authenticate(self, secret: str) -> Principal | None:
+        """The principal for a bearer value, or None when it is not a valid, active token."""
+        if (decided := self.known(secret)) is not ...:
+            return decided
         key = hash_secret(secret)
         now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get(key)
-        if hit and hit[0] > now and not _expired(hit[1]):
-            return hit[1]
         record = self.tokens.authenticate(secret)
         if record is None:
             return None
