@@ -42,6 +42,9 @@ class KafkaSettings(BaseSettings):
     max_events_per_message: int = 500
     linger_ms: int = 5
     client_id: str = "citybrain"
+    # Idempotent producer: a send retried after a lost acknowledgement is written once, not twice. Apache
+    # Kafka supports it and deploy/ turns it on; the embedded Tansu broker refuses it, hence off by default.
+    idempotent_producer: bool = False
 
 
 class PrivacySettings(BaseSettings):
