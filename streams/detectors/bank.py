@@ -2,14 +2,17 @@
 
 One step scores a batch of *distinct* series with a few dozen array operations, which is what lets one
 core score hundreds of thousands of readings per second (issue 9) instead of one Python call per event.
-Per series it keeps (bounded: `16 + 3 * season_slots` numbers, float64/float32):
+Per series it keeps (bounded: `18 + 3 * season_slots` numbers, float64/float32):
 
 * a predictive residual: robust EWMA level and variance, optionally the variance of first differences
   (`diff_weight`) and a fast-vs-slow level shift (`shift_weight`) — both off by default: on NAB they cost
   points once the level itself is learned correctly (BENCHMARKS.md);
 * a seasonal baseline: EWMA mean/variance per time-of-day slot, optionally split weekday/weekend, used as
-  the prediction once the slot has seen `season_warmup` values (drift is followed because slots are EWMAs);
-* flatline: the run length of unchanged values against the longest run seen recently.
+  the prediction once the slot has seen `season_warmup` values (drift is followed because slots are EWMAs)
+  and only while the slots have recently predicted better than the level (`season_select`: a CPU gauge
+  without a daily rhythm is judged against its level, not against 48 noisy slot means);
+* flatline: the run length of unchanged values against the longest run seen recently, for values within
+  `flat_max_z` sigmas of the prediction (a stuck sensor reads plausibly; a pinned extreme is saturation).
 
 Calibration (`streams.detectors.calibration`, `streams.detectors.likelihood`) is an ensemble of two views
 of the same surprise: the *record* score (more surprising than anything this series did recently, which
@@ -55,14 +58,15 @@ class ResidualBank:
         self.params = params or BankParams()
         self.capacity = 0
         self.slots = self.params.season_slots * (2 if self.params.weekend_split else 1)
-        self.calibrator = RecordCalibrator(self.params.record_decay, floor=self.params.surprise_floor)
+        self.calibrator = RecordCalibrator(self.params.record_decay, floor=self.params.surprise_floor,
+                                           anomalous=self.params.record_anomalous)
         self.flat_calibrator = RecordCalibrator(self.params.record_decay, floor=3.0)
         p = self.params
         self.likelihood = AnomalyLikelihood(p.lik_short_alpha, p.lik_long_alpha, p.lik_decades, p.lik_min_std)
         self.suppressor = Suppressor(p.suppress_hold)
         self.flat_won = np.zeros(0, dtype=bool)  # per step: which scores came from the flatline part
         self.residual = np.zeros(0)  # per step: standardised signed residual of each value
-        self._vec = {k: np.zeros(0) for k in ("n", "mu", "var", "prev", "dvar", "run", "fast")}
+        self._vec = {k: np.zeros(0) for k in ("n", "mu", "var", "prev", "dvar", "run", "fast", "es", "el")}
         self._mat = {k: np.zeros((0, self.slots), dtype=np.float32) for k in ("smu", "svar", "sn")}
         self.ensure(capacity)
 
@@ -113,6 +117,9 @@ class ResidualBank:
         floor2 = (np.abs(mu) * p.rel_floor + 1e-9) ** 2
         sd = np.sqrt(var + floor2)
         seasonal = (sn >= p.season_warmup) if p.seasonal else np.zeros(len(ids), dtype=bool)
+        es, el = v["es"][ids], v["el"][ids]  # recent squared errors of the slot mean and of the level
+        if p.season_select:
+            seasonal &= es <= p.season_select * el
         expected = np.where(seasonal, sm, mu)
         # a slot that has seen few values borrows the level's variance (shrinkage), or its first values
         # would look impossibly tight
@@ -126,13 +133,14 @@ class ResidualBank:
         z = np.maximum(z, p.diff_weight * np.abs(x - prev) / np.sqrt(dvar + floor2))
         fast = np.where(n > 0, fast + p.fast_alpha * (x - fast), x)
         z = np.maximum(z, p.shift_weight * np.abs(fast - mu) / sd)
+        over = np.log(np.maximum(z / p.z_max, 1.0))  # how far past the cap, for ordering only
         z = np.minimum(z, p.z_max)
         learning = n >= p.warmup
         warm = n >= p.warmup + p.calibration_warmup
         score = np.zeros(len(ids))
         residual_anomalous = np.zeros(len(ids), dtype=bool)
         if p.residual:
-            surprise = 0.5 * z * z
+            surprise = 0.5 * z * z * (1.0 + p.z_over * over)
             score = self.calibrator.step(ids, surprise, warm, learning)
             if p.likelihood:  # a single 5-sigma value already says all it can about a sustained episode
                 score = combine(score, self.likelihood.step(ids, np.minimum(surprise, 12.5), warm, learning))
@@ -147,6 +155,9 @@ class ResidualBank:
             flat = self.flat_calibrator.step(ids, run, warm & (run > 0), learning & (run > 0))
             # a stuck run already judged anomalous must not raise its own bar
             self.flat_calibrator.peak[ids] = np.where(flat >= threshold, flat_before, self.flat_calibrator.peak[ids])
+            # a run far from the expected value is a saturated reading (occupancy pinned at its maximum in an
+            # accident), which the residual reports; a stuck sensor is the run that looks normal
+            flat = np.where(np.abs(self.residual) <= p.flat_max_z, flat, 0.0)
             self.flat_won = flat > score
             score = np.maximum(score, flat)
         anomalous = (score >= threshold) | residual_anomalous
@@ -163,11 +174,16 @@ class ResidualBank:
         d = np.where(n > 0, np.clip(x - prev, -p.clip * sdd, p.clip * sdd), 0.0)
         v["dvar"][ids] = np.where(n > 0, (1.0 - ad) * dvar + ad * d * d, 0.0)
         v["prev"][ids] = x
+        if p.season_select:  # compare the two predictors on the same (normal, capped) values
+            judged = (sn >= p.season_warmup) & ~anomalous
+            cap = 25.0 * (var + floor2)
+            v["es"][ids] = np.where(judged, es + p.select_alpha * (np.minimum((x - sm) ** 2, cap) - es), es)
+            v["el"][ids] = np.where(judged, el + p.select_alpha * (np.minimum((x - mu) ** 2, cap) - el), el)
         v["fast"][ids] = fast
         v["n"][ids] = n + 1.0
         a_s = np.maximum(p.season_alpha, 1.0 / (sn + 1.0))
         ssd = np.sqrt(sv + floor2)
-        rs = np.where(sn > 0, np.clip(x - sm, -p.clip * ssd, p.clip * ssd), x - sm)
+        rs = np.where(sn > p.season_clip_after, np.clip(x - sm, -p.clip * ssd, p.clip * ssd), x - sm)
         m["smu"][ids, slot] = sm + a_s * rs
         m["svar"][ids, slot] = (1.0 - a_s) * (sv + a_s * rs * rs)
         m["sn"][ids, slot] = sn + 1.0
@@ -182,6 +198,8 @@ class ResidualBank:
         self.capacity = state["capacity"]
         self.slots = self.params.season_slots * (2 if self.params.weekend_split else 1)
         self._vec, self._mat = state["vec"], state["mat"]
+        for k in ("es", "el"):  # snapshots from before predictor selection
+            self._vec.setdefault(k, np.zeros(self.capacity))
         self.calibrator, self.flat_calibrator = state["cal"], state["flat"]
         self.likelihood, self.suppressor = state["lik"], state["sup"]
         self.flat_won = np.zeros(0, dtype=bool)

@@ -33,8 +33,14 @@ class RecordCalibrator:
     1.0
     """
 
-    def __init__(self, decay: float = 1e-3, gain: float = GAIN, floor: float = 0.0) -> None:
+    anomalous = 1.0  # class defaults: snapshots pickled before these existed still load
+    alert = 0.9
+
+    def __init__(self, decay: float = 1e-3, gain: float = GAIN, floor: float = 0.0, anomalous: float = 1.0,
+                 alert: float = 0.9) -> None:
         self.decay = decay
+        self.anomalous = anomalous  # share of a surprise scoring >= `alert` that raises the peak
+        self.alert = alert
         self.gain = gain
         self.floor = floor  # surprises are never judged against a peak below this
         self.peak = np.zeros(0)
@@ -57,7 +63,10 @@ class RecordCalibrator:
         ratio = surprise / np.maximum(peak, max(self.floor, 1e-12))
         score = np.where(active, -np.expm1(-self.gain * ratio), 0.0)
         learning = active if learning is None else learning
-        self.peak[ids] = np.where(learning, np.maximum(peak * (1.0 - self.decay), surprise), peak)
+        decayed = peak * (1.0 - self.decay)
+        # a surprise judged anomalous raises the bar only partly, so a second one of the same size still counts
+        new = np.where(score >= self.alert, decayed + self.anomalous * np.maximum(surprise - decayed, 0.0), surprise)
+        self.peak[ids] = np.where(learning, np.maximum(decayed, new), peak)
         return score
 
 

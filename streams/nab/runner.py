@@ -15,8 +15,13 @@ from streams.detectors.bank import BankParams, ResidualBank
 from streams.nab.corpus import DataFile
 
 
-def score_files(files: Sequence[DataFile], params: BankParams | None = None) -> list[np.ndarray]:
-    """Anomaly scores in [0, 1] for every row of every file (NAB timestamps are read as local time)."""
+def score_files(
+    files: Sequence[DataFile], params: BankParams | None = None, threshold: float = 0.9
+) -> list[np.ndarray]:
+    """Anomaly scores in [0, 1] for every row of every file (NAB timestamps are read as local time).
+
+    `threshold` is the alert level the bank is told, as the worker tells it: it arms the re-alert suppression.
+    """
     bank = ResidualBank(params, capacity=len(files))
     lengths = np.array([len(f.values) for f in files])
     steps = int(lengths.max()) if len(files) else 0
@@ -29,5 +34,5 @@ def score_files(files: Sequence[DataFile], params: BankParams | None = None) -> 
     ids = np.arange(len(files))
     for k in range(steps):
         live = ids[lengths > k]
-        out[k, live] = bank.step(live, values[k, live], seconds[k, live])[0]
+        out[k, live] = bank.step(live, values[k, live], seconds[k, live], threshold)[0]
     return [out[: lengths[j], j].copy() for j in range(len(files))]
