@@ -3,7 +3,9 @@ become one incident with severity, confidence and the evidence list.
 
 Hysteresis and de-duplication are structural: at most one open incident per (cell, category); a new
 anomaly nearby joins it; an alert goes out when the incident first becomes credible and again only when
-its severity rises; storms are rate-limited per department. Pure logic: the faust agent feeds it.
+its severity rises or a new episode starts (a strong signal after `episode_gap_s` without one: the weak
+tail of the last episode kept the incident open); storms are rate-limited per department.
+Pure logic: the faust agent feeds it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class FusionConfig:
     rings: int = 1  # neighbouring H3 rings that join the same incident
     alert_min_confidence: float = 0.8
     dept_alerts_per_minute: int = 30
+    episode_gap_s: float = 180.0  # a strong signal after this long without one is a new episode: re-alert
+    strong_weight: float = 0.5  # signals at least this telling count as strong
 
 
 @dataclass
@@ -40,6 +44,7 @@ class _Open:
     devices: set[str] = field(default_factory=set)
     alerted: Severity | None = None
     alert_version: int = 0
+    last_strong: datetime | None = None  # time of the latest strong signal (weak ones only keep it open)
 
 
 @dataclass
@@ -75,6 +80,13 @@ class Fusion:
                 slot = joined or self._find(cell, sig.family)
             if slot is None:
                 slot = self._create(a, cell, sig.family, sig.kind)
+            if sig.weight >= self.config.strong_weight:
+                # the recovery of an episode (weak signals) can keep an incident open until the next episode
+                # arrives; that one is news for the operator even if it does not escalate the severity
+                gap = (a.time - slot.last_strong).total_seconds() if slot.last_strong else 0.0
+                if gap > self.config.episode_gap_s:
+                    slot.alerted = None
+                slot.last_strong = a.time
             slot.kinds[sig.kind] = max(slot.kinds.get(sig.kind, 0.0), a.score * sig.weight)
             slot.devices.add(a.device_id)
             slot.incident = self._evolve(slot, a, now)

@@ -100,3 +100,23 @@ def test_crowd_next_to_plain_congestion_keeps_its_own_incident():
     out = fusion.add([make_anomaly(cell=NEAR, device_id="cam-2", category="crowd", metric="count", observed=300,
                                    expected=20)], now=T0 + timedelta(seconds=5))
     assert [(a.category, a.sub_category) for a in out.alerts] == [("security", "crowdSurge")]
+
+
+def test_new_episode_after_a_weak_tail_re_alerts_without_escalation():
+    # a pollution episode, its recovery (weak "cleaner air" values keep the incident open), then a new spike
+    fusion = Fusion()
+    spike = dict(cell=CELL, category="air", metric="pm25", observed=150.0, expected=40.0, score=1.0)
+    first = fusion.add([make_anomaly(device_id="aq-1", time=T0, **spike)], now=T0)
+    assert len(first.alerts) == 1
+    sent = []
+    for k in range(1, 5):  # every 60 s: the tail, below the baseline
+        t = T0 + timedelta(seconds=60 * k)
+        sent += fusion.add([make_anomaly(device_id="aq-1", time=t, cell=CELL, category="air", metric="pm25",
+                                         observed=20.0, expected=40.0)], now=t).alerts
+    assert len(sent) <= 1  # at most the second kind of signal's escalation, never one per tail value
+    t = T0 + timedelta(seconds=300)
+    again = fusion.add([make_anomaly(device_id="aq-2", time=t, **spike)], now=t)
+    assert len(again.alerts) == 1 and again.alerts[0].version == 2 + len(sent)
+    # within an episode, more strong evidence still does not re-alert
+    t2 = t + timedelta(seconds=30)
+    assert fusion.add([make_anomaly(device_id="aq-3", time=t2, **spike)], now=t2).alerts == []
