@@ -2,7 +2,7 @@
 
 One step scores a batch of *distinct* series with a few dozen array operations, which is what lets one
 core score hundreds of thousands of readings per second (issue 9) instead of one Python call per event.
-Per series it keeps (bounded: `18 + 3 * season_slots` numbers, float64/float32):
+Per series it keeps (bounded: `20 + 3 * season_slots` numbers, float64/float32):
 
 * a predictive residual: robust EWMA level and variance, optionally the variance of first differences
   (`diff_weight`) and a fast-vs-slow level shift (`shift_weight`) — both off by default: on NAB they cost
@@ -11,8 +11,9 @@ Per series it keeps (bounded: `18 + 3 * season_slots` numbers, float64/float32):
   the prediction once the slot has seen `season_warmup` values (drift is followed because slots are EWMAs)
   and only while the slots have recently predicted better than the level (`season_select`: a CPU gauge
   without a daily rhythm is judged against its level, not against 48 noisy slot means);
-* flatline: the run length of unchanged values against the longest run seen recently, for values within
-  `flat_max_z` sigmas of the prediction (a stuck sensor reads plausibly; a pinned extreme is saturation).
+* flatline: the run length of unchanged values against the longest run seen recently, for values
+  strictly inside the range the series has reported (a stuck sensor reads plausibly; a pinned extreme is
+  saturation).
 
 Calibration (`streams.detectors.calibration`, `streams.detectors.likelihood`) is an ensemble of two views
 of the same surprise: the *record* score (more surprising than anything this series did recently, which
@@ -66,7 +67,7 @@ class ResidualBank:
         self.suppressor = Suppressor(p.suppress_hold)
         self.flat_won = np.zeros(0, dtype=bool)  # per step: which scores came from the flatline part
         self.residual = np.zeros(0)  # per step: standardised signed residual of each value
-        self._vec = {k: np.zeros(0) for k in ("n", "mu", "var", "prev", "dvar", "run", "fast", "es", "el")}
+        self._vec = {k: np.zeros(0) for k in ("n", "mu", "var", "prev", "dvar", "run", "fast", "es", "el", "lo", "hi")}
         self._mat = {k: np.zeros((0, self.slots), dtype=np.float32) for k in ("smu", "svar", "sn")}
         self.ensure(capacity)
 
@@ -155,9 +156,13 @@ class ResidualBank:
             flat = self.flat_calibrator.step(ids, run, warm & (run > 0), learning & (run > 0))
             # a stuck run already judged anomalous must not raise its own bar
             self.flat_calibrator.peak[ids] = np.where(flat >= threshold, flat_before, self.flat_calibrator.peak[ids])
-            # a run far from the expected value is a saturated reading (occupancy pinned at its maximum in an
-            # accident), which the residual reports; a stuck sensor is the run that looks normal
-            flat = np.where(np.abs(self.residual) <= p.flat_max_z, flat, 0.0)
+            # a run at the most extreme value this series ever reported is a saturated reading (occupancy
+            # pinned at its maximum in an accident, which the residual reports); a stuck sensor reads a value
+            # strictly inside its range. (Distance from the level did not work: the level follows a long episode.)
+            lo, hi = v["lo"][ids], v["hi"][ids]
+            flat = np.where((x > lo) & (x < hi), flat, 0.0)
+            v["lo"][ids] = np.where(n > 0, np.minimum(lo, x), x)
+            v["hi"][ids] = np.where(n > 0, np.maximum(hi, x), x)
             self.flat_won = flat > score
             score = np.maximum(score, flat)
         anomalous = (score >= threshold) | residual_anomalous
@@ -198,7 +203,7 @@ class ResidualBank:
         self.capacity = state["capacity"]
         self.slots = self.params.season_slots * (2 if self.params.weekend_split else 1)
         self._vec, self._mat = state["vec"], state["mat"]
-        for k in ("es", "el"):  # snapshots from before predictor selection
+        for k in ("es", "el", "lo", "hi"):  # snapshots from before predictor selection / saturation
             self._vec.setdefault(k, np.zeros(self.capacity))
         self.calibrator, self.flat_calibrator = state["cal"], state["flat"]
         self.likelihood, self.suppressor = state["lik"], state["sup"]

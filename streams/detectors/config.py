@@ -21,7 +21,7 @@ NAMES = frozenset({"seasonal", "residual", "flatline", "multivariate", "offline"
 NON_VALUE = frozenset({"offline", "multivariate"})
 
 DEFAULTS: dict[str, tuple[str, ...]] = {
-    "traffic": ("seasonal", "multivariate", "offline"),
+    "traffic": ("seasonal", "flatline", "multivariate", "offline"),
     "air": ("seasonal", "flatline", "multivariate", "offline"),
     "water": ("seasonal", "flatline", "offline"),
     "manhole": ("residual", "flatline", "offline"),
@@ -42,7 +42,7 @@ def load_config(raw: str | None = None) -> dict[str, tuple[str, ...]]:
     >>> load_config('{"air": ["residual"]}')["air"]
     ('residual',)
     >>> load_config()["traffic"]
-    ('seasonal', 'multivariate', 'offline')
+    ('seasonal', 'flatline', 'multivariate', 'offline')
     """
     config = dict(DEFAULTS)
     if raw:

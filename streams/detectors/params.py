@@ -32,7 +32,6 @@ class BankParams:
     weekend_split: bool = False
     flatline: bool = False
     flatline_tolerance: float = 0.0
-    flat_max_z: float = 4.0  # runs further than this from the prediction are saturation, not a stuck sensor
     record_decay: float = 1.5e-4
     z_max: float = 10.0  # beyond 10 sigma, "how much more" carries no information
     z_over: float = 0.1  # beyond z_max a surprise still grows (logarithmically): ties with an old 10-sigma peak
