@@ -111,7 +111,9 @@ class Fusion:
     def _find(self, cell: str, family: str) -> _Open | None:
         if cell.startswith("device:"):
             return self.open.get((cell, family))
-        for c in neighbours(cell, self.config.rings):
+        # own cell first, then the others in a fixed order: `neighbours` is a set, whose order changes with
+        # the interpreter's hash seed, and so did which incident an anomaly joined (and the bench figures)
+        for c in (cell, *sorted(neighbours(cell, self.config.rings) - {cell})):
             slot = self.open.get((c, family))
             if slot is not None:
                 return slot
