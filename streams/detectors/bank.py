@@ -152,17 +152,23 @@ class ResidualBank:
         if p.flatline:
             run = np.where(np.abs(x - prev) <= p.flatline_tolerance, v["run"][ids] + 1.0, 0.0)
             v["run"][ids] = run
-            flat_before = self.flat_calibrator.peak[ids]
-            flat = self.flat_calibrator.step(ids, run, warm & (run > 0), learning & (run > 0))
-            # a stuck run already judged anomalous must not raise its own bar
-            self.flat_calibrator.peak[ids] = np.where(flat >= threshold, flat_before, self.flat_calibrator.peak[ids])
-            # a run at the most extreme value this series ever reported is a saturated reading (occupancy
-            # pinned at its maximum in an accident, which the residual reports); a stuck sensor reads a value
-            # strictly inside its range. (Distance from the level did not work: the level follows a long episode.)
             lo, hi = v["lo"][ids], v["hi"][ids]
-            flat = np.where((x > lo) & (x < hi), flat, 0.0)
             v["lo"][ids] = np.where(n > 0, np.minimum(lo, x), x)
             v["hi"][ids] = np.where(n > 0, np.maximum(hi, x), x)
+            # only repeated values can be part of a stuck run (rare for a live sensor): score just those
+            k = np.flatnonzero(run > 0)
+            flat = np.zeros(len(ids))
+            if len(k):
+                sid, cal = ids[k], self.flat_calibrator
+                before = cal.peak[sid]
+                f = cal.step(sid, run[k], warm[k], learning[k])
+                # a stuck run already judged anomalous must not raise its own bar
+                thr_k = np.broadcast_to(threshold, len(ids))[k]
+                cal.peak[sid] = np.where(f >= thr_k, before, cal.peak[sid])
+                # a run at the most extreme value this series ever reported is a saturated reading (occupancy
+                # pinned at its maximum in an accident, which the residual reports); a stuck sensor reads a
+                # value strictly inside its range (distance from the level failed: it follows a long episode)
+                flat[k] = np.where((x[k] > lo[k]) & (x[k] < hi[k]), f, 0.0)
             self.flat_won = flat > score
             score = np.maximum(score, flat)
         anomalous = (score >= threshold) | residual_anomalous
