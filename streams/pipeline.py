@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 import pickle
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import h3
 import orjson
@@ -24,8 +24,36 @@ from streams.records import Anomaly
 from streams.state import SnapshotStore
 
 log = logging.getLogger("citybrain.worker")
+#: What unpickling a snapshot written by another version of the code can raise (a renamed or removed
+#: field, a moved class, a truncated file).
+INCOMPATIBLE = (pickle.UnpicklingError, TypeError, AttributeError, ImportError, ValueError, KeyError, EOFError)
+
+
+def restore_or_new(snapshots: SnapshotStore | None, name: str, restore: Callable[[bytes], T],
+                   new: Callable[[], T]) -> T:
+    """The partition's state from its snapshot, or fresh state when there is none or it cannot be read.
+
+    Why not crash: a snapshot written by an older release (an upgrade, or a rollback) would otherwise
+    stop the worker at every restart, and the supervisor would restart it into the same crash forever.
+    Detection warms up again from the stream instead; the unreadable blob is kept as `<name>.incompatible`.
+    """
+    blob = snapshots.load(name) if snapshots else None
+    if blob is None:
+        log.info("%s: cold start", name)
+        return new()
+    try:
+        state = restore(blob)
+    except INCOMPATIBLE as exc:
+        log.warning("%s: snapshot unreadable by this version (%s: %s); cold start, kept as %s.incompatible",
+                    name, type(exc).__name__, exc, name)
+        if snapshots is not None:
+            snapshots.save(f"{name}.incompatible", blob)
+        return new()
+    log.info("%s: restored from snapshot", name)
+    return state
 DISTRICT_RESOLUTION = 5
 REPORT_SCORE = 0.9
+T = TypeVar("T")
 
 
 def district_key(anomaly: Anomaly) -> bytes:
@@ -79,9 +107,7 @@ class DetectStage:
     def for_partition(self, partition: int) -> SeriesDetectors:
         found = self.detectors.get(partition)
         if found is None:
-            blob = self.snapshots.load(f"detect-{partition}") if self.snapshots else None
-            found = SeriesDetectors.restore(blob) if blob else self._new()
-            log.info("detect-%d: %s", partition, "restored from snapshot" if blob else "cold start")
+            found = restore_or_new(self.snapshots, f"detect-{partition}", SeriesDetectors.restore, self._new)
             self.detectors[partition] = found
         return found
 
@@ -120,6 +146,13 @@ class DetectStage:
             self.detectors.pop(p, None)
 
 
+def _restore_fusion(blob: bytes) -> Fusion:
+    state = pickle.loads(blob)  # noqa: S301 - our own files, written by this worker
+    if not isinstance(state, Fusion):
+        raise TypeError(f"snapshot holds {type(state).__name__}, not Fusion")
+    return state
+
+
 class FuseStage:
     def __init__(self, snapshots: SnapshotStore | None = None, config: FusionConfig | None = None) -> None:
         self.snapshots = snapshots
@@ -129,9 +162,8 @@ class FuseStage:
     def for_partition(self, partition: int) -> Fusion:
         found = self.fusions.get(partition)
         if found is None:
-            blob = self.snapshots.load(f"fuse-{partition}") if self.snapshots else None
-            found = pickle.loads(blob) if blob else Fusion(self.config)  # noqa: S301 - our own files
-            log.info("fuse-%d: %s", partition, "restored from snapshot" if blob else "cold start")
+            found = restore_or_new(self.snapshots, f"fuse-{partition}", _restore_fusion,
+                                   lambda: Fusion(self.config))
             self.fusions[partition] = found
         return found
 
