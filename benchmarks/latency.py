@@ -11,6 +11,7 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -89,14 +90,27 @@ def bench_latency(rate: float = 5000.0, duration_s: float = 60.0, spike_every_s:
         watcher.connected.wait(10)
         sent: dict[str, float] = {}
         tick, batch, i = 0.1, int(rate * 0.1), 0
+        # Background batches go out from a few threads, each with its own connection: one POST that takes
+        # longer than a tick (the API validates and waits for the broker's ack) must not lower the rate.
+        # With one sequential client the first runs topped out at 3,846 events/s of the 5,000 asked.
+        local = threading.local()
+
+        def post_load(body: bytes) -> None:
+            if not hasattr(local, "client"):
+                local.client = httpx.Client(timeout=30, headers=plat.headers)
+            local.client.post(url, content=body).raise_for_status()
+
+        pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="load")
+        pending = []
         t_start = time.monotonic()
         next_spike = t_start + spike_every_s
         while time.monotonic() - t_start < duration_s:
             t = datetime.now(UTC)
-            body = [_reading(i + j, *load_dev[(i + j) % devices], t, 45 + rng.normal(0, 1.5), 0.3)
+            noise = rng.normal(0, 1.5, batch)
+            body = [_reading(i + j, *load_dev[(i + j) % devices], t, 45 + float(noise[j]), 0.3)
                     for j in range(batch)]
             i += batch
-            http.post(url, content=orjson.dumps(body)).raise_for_status()
+            pending.append(pool.submit(post_load, orjson.dumps(body)))
             if time.monotonic() >= next_spike and len(sent) < n_spikes:
                 d, la, lo = spike_dev[len(sent)]
                 spike = _reading(10_000, d, la, lo, datetime.now(UTC), 2.0, 0.97)
@@ -104,7 +118,10 @@ def bench_latency(rate: float = 5000.0, duration_s: float = 60.0, spike_every_s:
                 http.post(url, content=orjson.dumps([spike])).raise_for_status()
                 next_spike += spike_every_s
             time.sleep(max(0.0, t_start + tick * (i // batch) - time.monotonic()))
+        for done in pending:
+            done.result()  # every background batch accepted (raises on a refused one)
         achieved = i / (time.monotonic() - t_start)
+        pool.shutdown()
         time.sleep(5)
         watcher.stop.set()
     lat_ms = np.array([(watcher.seen[k] - v) * 1000 for k, v in sent.items() if k in watcher.seen])
