@@ -60,7 +60,7 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
     p = kinds.add_parser("api", help="map endpoints over many devices, and HTTP p50/p99 at a fixed request rate",
                          formatter_class=formatter, epilog="example:\n  citybrain bench api --devices 100000 --json")
     p.add_argument("--devices", type=int, default=100_000)
-    p.add_argument("--rate", type=float, default=200.0, help="HTTP requests per second (open loop)")
+    p.add_argument("--rate", default="200", help="HTTP requests per second (open loop); several: 25,50,100,200")
     p.add_argument("--events", type=int, default=10_000_000, help="stored events behind the HTTP load")
     p.add_argument("--duration", type=float, default=60.0, help="seconds of HTTP load")
     p.add_argument("--map-only", action="store_true", help="time the map queries in-process, skip the HTTP load")
@@ -118,6 +118,7 @@ def _api(args: argparse.Namespace) -> int:
 
     result: dict[str, Any] = {"map": bench_map(args.devices)}
     if not args.map_only:
-        result["http"] = bench_http(args.rate, args.duration, args.events, args.devices)
+        rates = [float(r) for r in str(args.rate).split(",")]
+        result["http"] = bench_http(rates if len(rates) > 1 else rates[0], args.duration, args.events, args.devices)
     _print(result, args.json)
     return 0
