@@ -7,7 +7,7 @@ and SQL text come only from this module, so user input can never become SQL.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,7 +45,6 @@ class AlertFilter:
     bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
     since: datetime | None = None
     until: datetime | None = None
-    ids: tuple[str, ...] = field(default=())
 
     def where(self) -> tuple[list[str], dict[str, Any]]:
         """SQL conditions over CURRENT_ALERTS' columns and their bound values.
@@ -56,10 +55,10 @@ class AlertFilter:
         conds: list[str] = []
         params: dict[str, Any] = {}
         for name, values in (("departments", self.departments), ("categories", self.categories),
-                             ("severities", self.severities), ("states", self.states), ("ids", self.ids)):
+                             ("severities", self.severities), ("states", self.states)):
             if values:
                 column = {"departments": "department", "categories": "category", "severities": "severity",
-                          "states": "state", "ids": "id"}[name]
+                          "states": "state"}[name]
                 conds.append(f"has({{{name}:Array(String)}}, {column})")
                 params[name] = list(values)
         if self.cell:

@@ -16,6 +16,7 @@ import orjson
 import pytest
 
 from tests.factories import HANGZHOU, event_dict
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.e2e
 DEVICE = "tdet-e2e-1"
@@ -25,15 +26,6 @@ def post_events(platform, events: list[dict]) -> None:
     r = httpx.post(f"{platform.base_url}/api/v1/events", content=orjson.dumps(events),
                    headers={**platform.headers, "Content-Type": "application/json"}, timeout=30)
     assert r.status_code == 202, r.text
-
-
-def wait_for(predicate, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if found := predicate():
-            return found
-        time.sleep(0.25)
-    pytest.fail(f"{what} not seen within {timeout_s} s")
 
 
 def seed_city(platform) -> None:
@@ -60,7 +52,7 @@ def test_anomaly_reaches_map_and_queue_and_is_acknowledged_from_the_ui(platform,
                       headers=platform.headers, timeout=10)
         return r.status_code == 200 and len(r.json()["features"]) >= 5
 
-    wait_for(stored_cells, 30, "seeded cells in ClickHouse")
+    wait_until(stored_cells, 30, "seeded cells in ClickHouse")
     time.sleep(2)  # history scored first: the spike must not share its batch
 
     page.goto(f"{platform.base_url}/#token={platform.token}")

@@ -16,6 +16,7 @@ from brain_api.webhooks.delivery import delivery_id
 from brain_api.webhooks.signing import DELIVERY_HEADER, SIGNATURE_HEADER, verify
 from deploy.chaos import wait_stored
 from deploy.faults import kill, wait_restarted
+from tests.polling import wait_until
 from tests.reliability.conftest import settle, wait_alert
 
 SECRET = "reliability-webhook-secret-0001"
@@ -62,15 +63,6 @@ def receiver():
     server.server_close()
 
 
-def _until(check, timeout_s: float, what: str, platform):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if found := check():
-            return found
-        time.sleep(0.5)
-    pytest.fail(f"{what} not seen within {timeout_s}s\n{platform.logs(30)}")
-
-
 def test_pending_delivery_goes_out_once_after_the_api_restarts(start_platform, feeder_for, receiver) -> None:
     platform = start_platform(env={"CITYBRAIN_WEBHOOK_REDRIVE_INTERVAL_S": "2",
                                    "CITYBRAIN_WEBHOOK_BACKOFF_BASE_S": "0.5", "CITYBRAIN_WEBHOOK_BACKOFF_MAX_S": "2",
@@ -86,12 +78,14 @@ def test_pending_delivery_goes_out_once_after_the_api_restarts(start_platform, f
     time.sleep(2)  # subscriptions refresh every second here; a subscription hears alerts raised after it
     spike = feeder.spike(feeder.devices[0])
     alert = wait_alert(platform, feeder.devices[0], spike)
-    _until(lambda: len(receiver.calls) >= 2, 30, "two failed attempts", platform)
+    wait_until(lambda: len(receiver.calls) >= 2, 30, "two failed attempts", every_s=0.5,
+               logs=lambda: platform.logs(30))
     assert not receiver.delivered()
     old = kill(runner, "api")
     receiver.status = 200  # the endpoint recovers while the API is down
     wait_restarted(runner, "api", old)
-    _until(lambda: receiver.delivered(), 90, "the delivery after the restart", platform)
+    wait_until(receiver.delivered, 90, "the delivery after the restart", every_s=0.5,
+               logs=lambda: platform.logs(30))
     time.sleep(5)  # two re-drive intervals: a second send would show up here
     delivered = receiver.delivered()
     ours = delivery_id(sub, alert["id"], alert.get("version", 1))
