@@ -31,6 +31,7 @@ from streams.pipeline import DetectStage, FuseStage
 from streams.settings import get_detection_settings
 from streams.state import SnapshotStore
 from streams.topics import ALERTS_TOPIC, ANOMALIES_TOPIC, FEEDBACK_TOPIC, INCIDENTS_TOPIC, department_topic
+from streams.watchdog import StallWatch, patrol
 
 log = logging.getLogger("citybrain.worker")
 #: faust hard-codes `fetch_max_wait_ms=1500` for its consumer; the embedded broker holds a fetch that long
@@ -85,6 +86,15 @@ fuse_stage = FuseStage(snapshots, FusionConfig(
 ))
 
 
+watch = StallWatch(det.stall_s, det.stall_escalate_s)
+
+
+def _progress(events: Sequence[EventT]) -> None:
+    now = time.monotonic()
+    for ev in events:
+        watch.processed(ev.message.tp, ev.message.offset, now)
+
+
 def _by_partition(events: Sequence[EventT]) -> dict[int, list[Any]]:
     groups: dict[int, list[Any]] = defaultdict(list)
     for ev in events:
@@ -106,6 +116,7 @@ async def _dead_letter(value: bytes, reason: str, ev: EventT) -> None:
 @app.agent(events_topic)
 async def detect(stream: faust.StreamT) -> None:
     async for batch in stream.take_events(det.batch_messages, within=det.batch_within_s):
+        _progress(batch)
         for partition, evs in _by_partition(batch).items():
             started = time.perf_counter()
             out = detect_stage.process(partition, (e.message.value for e in evs))
@@ -119,6 +130,7 @@ async def detect(stream: faust.StreamT) -> None:
 @app.agent(anomalies_topic)
 async def fuse(stream: faust.StreamT) -> None:
     async for batch in stream.take_events(256, within=det.batch_within_s):
+        _progress(batch)
         for partition, evs in _by_partition(batch).items():
             result = fuse_stage.process(partition, [e.message.value for e in evs])
             for incident in result.incidents:
@@ -133,6 +145,7 @@ async def fuse(stream: faust.StreamT) -> None:
 @app.agent(feedback_topic)
 async def feedback(stream: faust.StreamT) -> None:
     async for ev in stream.events():
+        _progress([ev])
         try:
             detect_stage.feedback(ev.message.partition, orjson.loads(ev.message.value))
         except (ValueError, KeyError, TypeError) as exc:
@@ -155,14 +168,21 @@ async def snapshot() -> None:
     fuse_stage.save()
 
 
+@app.timer(interval=det.stall_check_interval_s)
+async def stall_watchdog() -> None:
+    await patrol(app, watch, time.monotonic())
+
+
 @app.on_partitions_revoked.connect
 async def on_revoked(sender: faust.App, revoked: set[TP], **kwargs: Any) -> None:
+    watch.revoked(revoked)
     detect_stage.drop([tp.partition for tp in revoked if tp.topic == EVENTS_TOPIC])
     fuse_stage.drop([tp.partition for tp in revoked if tp.topic == ANOMALIES_TOPIC])
 
 
 @app.on_partitions_assigned.connect
 async def on_assigned(sender: faust.App, assigned: set[TP], **kwargs: Any) -> None:
+    watch.assigned(assigned, time.monotonic())
     for tp in assigned:  # restore from snapshots now rather than on the first event
         if tp.topic == EVENTS_TOPIC:
             detect_stage.for_partition(tp.partition)

@@ -13,6 +13,10 @@ DETECT_SECONDS = Histogram(
 DEAD_LETTERS = Counter("citybrain_deadletters_total", "Records sent to the dead-letter topic", ["stage"])
 INCIDENTS = Counter("citybrain_fusion_incident_updates_total", "Incident creations and updates")
 ALERTS = Counter("citybrain_fusion_alerts_total", "Alerts emitted (new or escalated)")
+STALLS = Counter(
+    "citybrain_worker_partition_stalls_total",
+    "Partitions found stalled by the watchdog, by what was done (seek, then restart)", ["action"],
+)
 SUPPRESSED = Counter("citybrain_fusion_alerts_suppressed_total", "Alerts held back by per-department rate limits")
 
 

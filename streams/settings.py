@@ -52,6 +52,11 @@ class DetectionSettings(BaseSettings):
     # Detector choice per category: a JSON object or a path to one (streams.detectors.config).
     detectors: str | None = None
     max_series: int = 200_000  # per partition; least recently seen series are evicted beyond it
+    # Stall watchdog (streams.watchdog): data waiting and nothing delivered this long -> re-fetch the
+    # partition; still stuck `stall_escalate_s` later -> crash on purpose so the supervisor restarts us.
+    stall_s: float = 120.0
+    stall_escalate_s: float = 60.0
+    stall_check_interval_s: float = 10.0
 
 
 @lru_cache
