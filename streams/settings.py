@@ -36,6 +36,9 @@ class SinkSettings(BaseSettings):
     group_id: str = "citybrain-sink"
     retry_backoff_s: float = 1.0
     retry_backoff_max_s: float = 30.0
+    # Id-level dedup (streams.storage.recent_ids): an event id seen this recently is not stored again.
+    dedup_window_s: float = 120.0
+    dedup_max_ids: int = 300_000
 
 
 class DetectionSettings(BaseSettings):

@@ -142,6 +142,10 @@ class PendingBatch:
         self.tables[table] = kept
         return dropped
 
+    def ids(self, table: str, partitions: set[TopicPartition]) -> list[str]:
+        """Event ids pending in `table` from these partitions."""
+        return [i for c in self.tables.get(table, []) if c.position[:2] in partitions for i in c.columns["id"]]
+
     def drop_partitions(self, revoked: set[TopicPartition]) -> None:
         """Forget messages of partitions this sink no longer owns; the next owner re-reads them."""
         for table in list(self.tables):

@@ -21,6 +21,8 @@ BATCH_SECONDS = Histogram(
 ERRORS = Counter("citybrain_sink_errors_total", "Failed inserts/commits by kind", ["kind"])
 DEAD = Counter("citybrain_sink_deadletters_total", "Messages the sink itself could not decode")
 LAG = Gauge("citybrain_sink_lag_messages", "High watermark minus position, summed over partitions")
+REPEATED = Counter("citybrain_sink_repeated_events_total",
+                   "Events not stored because the same (source, id) was stored moments before")
 PAUSED = Gauge("citybrain_sink_paused", "1 while the sink has stopped fetching because ClickHouse failed")
 
 
@@ -34,6 +36,7 @@ class SinkStats:
     batches: int = 0
     skipped: int = 0
     deadletters: int = 0
+    repeats: int = 0
     lag: int | None = None
     paused: bool = False
     last_error: str | None = None
@@ -51,6 +54,12 @@ class SinkStats:
             self.errors[kind] += 1
             self.last_error = message[:500]
 
+    def repeated(self, n: int) -> None:
+        if n:
+            REPEATED.inc(n)
+            with self._lock:
+                self.repeats += n
+
     def set_paused(self, paused: bool) -> None:
         PAUSED.set(1 if paused else 0)
         self.paused = paused
@@ -65,6 +74,6 @@ class SinkStats:
             return {
                 "rows": dict(self.rows), "rows_total": sum(self.rows.values()), "errors": dict(self.errors),
                 "messages": self.messages, "batches": self.batches, "skipped_already_stored": self.skipped,
-                "deadletters": self.deadletters, "lag": self.lag, "paused": self.paused,
-                "last_error": self.last_error,
+                "deadletters": self.deadletters, "repeated_events": self.repeats, "lag": self.lag,
+                "paused": self.paused, "last_error": self.last_error,
             }

@@ -107,3 +107,26 @@ def resume(
         return Resume(start=start)
     skip = {t: stored_offsets(store, t, topic, partition, since, start, stored) for t in tables}
     return Resume(start=start, skip=skip, until=stored)
+
+
+def recent_ids(
+    store: Store, partition: int, since: datetime, window_s: float, limit: int
+) -> tuple[list[str], list[str]]:
+    """`(ids, sources)` of the events this partition stored in its last `window_s` seconds of inserts (this
+    epoch): what the sink's duplicate memory held before a restart or rebalance. Measured from the
+    partition's last insert, not from now, so a sink that was down for a while still knows the ids a
+    client's retry may repeat."""
+    rows = store.query(
+        "SELECT max(inserted_at) AS last, count() AS n FROM events WHERE kafka_partition = {p:Int32}"
+        " AND inserted_at >= {since:DateTime('UTC')}",
+        {"p": partition, "since": since},
+    )
+    if not rows or not rows[0]["n"]:
+        return [], []
+    lo = max(since, _as_utc(rows[0]["last"]).replace(microsecond=0) - timedelta(seconds=window_s))
+    rows = store.query(
+        "SELECT id, source FROM events WHERE kafka_partition = {p:Int32} AND inserted_at >= {lo:DateTime('UTC')}"
+        f" ORDER BY inserted_at DESC LIMIT {int(limit)}",
+        {"p": partition, "lo": lo},
+    )
+    return [r["id"] for r in rows], [r["source"] for r in rows]

@@ -27,10 +27,12 @@ from streams.storage.base import Store, StoreUnavailable
 from streams.storage.batch import PendingBatch, flush_rows
 from streams.storage.consumer import RebalanceHooks, lag, sink_consumer, topic_id
 from streams.storage.metrics import DEAD, SinkStats
-from streams.storage.progress import Resume, epoch_since, resume, stored_offsets
+from streams.storage.progress import Resume, epoch_since, recent_ids, resume, stored_offsets
+from streams.storage.recent_ids import RecentIds, drop_repeats
 from streams.storage.rows import DECODERS
 
 log = logging.getLogger(__name__)
+EVENTS = "events"
 
 
 class Sink:
@@ -57,6 +59,7 @@ class Sink:
         self._retry_at = 0.0
         self._reconcile = False
         self._unpositioned: set[TopicPartition] = set()  # assigned, paused until ClickHouse says where
+        self._recent = RecentIds(self.settings.dedup_window_s, self.settings.dedup_max_ids)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> Sink:
@@ -120,6 +123,8 @@ class Sink:
         plan = self._resume.get((topic, partition))
         have = plan.tables_having(offset) if plan else frozenset()
         decoded = decode(value, headers or [], ts)
+        if table == EVENTS and table not in have and decoded.count:
+            self.counters.repeated(drop_repeats(decoded, self._recent))
         self._batch.add(table, topic, partition, offset, ts, decoded, have)
         self.counters.messages += 1
         self.counters.skipped += bool(have)
@@ -198,6 +203,9 @@ class Sink:
                 committed = consumer.committed(tp)
                 table = DECODERS[tp.topic][0]
                 plan = resume(self.store, table, tp.topic, tp.partition, self._epochs[tp.topic], committed)
+                if table == EVENTS:
+                    self._recent.remember(*recent_ids(self.store, tp.partition, self._epochs[tp.topic],
+                                                      self.settings.dedup_window_s, self.settings.dedup_max_ids))
                 self._resume[(tp.topic, tp.partition)] = plan
                 if plan.start is None:
                     consumer.seek_to_beginning(tp)
@@ -219,6 +227,7 @@ class Sink:
     def _revoked(self, revoked: list[TopicPartition]) -> None:
         """Forget uncommitted rows of lost partitions: the next owner re-reads them (exactly, see progress)."""
         gone = {(tp.topic, tp.partition) for tp in revoked}
+        self._recent.forget(self._batch.ids(EVENTS, gone))
         self._batch.drop_partitions(gone)
         self._unpositioned -= set(revoked)
         for key in gone:
