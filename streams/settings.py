@@ -60,6 +60,8 @@ class DetectionSettings(BaseSettings):
     stall_s: float = 120.0
     stall_escalate_s: float = 60.0
     stall_check_interval_s: float = 10.0
+    # Bytes per partition per fetch (faust's `consumer_max_fetch_size`, aiokafka's max_partition_fetch_bytes).
+    max_fetch_partition_bytes: int = 16 * 1024 * 1024
 
 
 @lru_cache

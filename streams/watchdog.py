@@ -87,11 +87,14 @@ class StallWatch:
     def watched(self) -> list[TP]:
         return list(self._tps)
 
-    def check(self, tp: TP, highwater: int | None, now: float) -> Action:
+    def check(self, tp: TP, highwater: int | None, now: float, position: int | None = None) -> Action:
+        """`position`: the consumer's fetch position, which says what is waiting before the first record
+        after a (re)assignment, when no processed offset is known yet."""
         p = self._tps.get(tp)
         if p is None or highwater is None:
             return Action.NONE
-        if highwater <= p.offset + 1:  # nothing waiting: an idle partition is a healthy one
+        needed = p.offset + 1 if p.offset >= 0 else position
+        if needed is None or highwater <= needed:  # nothing waiting: an idle partition is a healthy one
             p.at, p.sought_at = now, None
             return Action.NONE
         if now - p.at < self.stall_s:
@@ -104,6 +107,18 @@ class StallWatch:
 
 class PartitionStalled(RuntimeError):
     """A partition stayed stuck after a re-fetch: crash so the supervisor restarts the worker."""
+
+
+def fetch_position(app: Any, tp: TP) -> int | None:
+    """aiokafka's next fetch offset for `tp` (None when unknown: then nothing is judged before a record)."""
+    try:
+        from aiokafka import TopicPartition
+
+        consumer = app.consumer._thread._ensure_consumer()
+        return consumer._subscription.subscription.assignment.state_value(
+            TopicPartition(tp.topic, tp.partition)).position
+    except Exception:  # noqa: BLE001 - private attributes: best effort
+        return None
 
 
 def fetch_state(app: Any, tp: TP) -> str:
@@ -128,7 +143,7 @@ async def patrol(app: Any, watch: StallWatch, now: float) -> None:
         except Exception as exc:  # noqa: BLE001 - not (or no longer) assigned: nothing to judge
             log.debug("no high watermark for %s: %r", tp, exc)
             continue
-        action = watch.check(tp, highwater, now)
+        action = watch.check(tp, highwater, now, position=fetch_position(app, tp))
         if action is Action.NONE:
             continue
         metrics.STALLS.labels(action=action.value).inc()

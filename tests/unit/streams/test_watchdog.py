@@ -84,3 +84,13 @@ def test_revoked_partitions_are_forgotten_and_unknown_highwaters_skipped() -> No
     watch.revoked([EVENTS])
     assert watch.watched() == []
     assert watch.check(EVENTS, highwater=10, now=200) is Action.NONE
+
+
+def test_after_a_restart_an_idle_partition_is_judged_by_the_fetch_position() -> None:
+    """No record processed yet: high watermark 41 at fetch position 41 is idle, not 42 records behind."""
+    watch = StallWatch(stall_s=60, escalate_s=30)
+    watch.assigned([EVENTS], now=0)
+    assert watch.check(EVENTS, highwater=41, now=500, position=41) is Action.NONE
+    assert watch.check(EVENTS, highwater=41, now=900, position=None) is Action.NONE  # unknown: no verdict
+    assert watch.check(EVENTS, highwater=60, now=959, position=41) is Action.NONE
+    assert watch.check(EVENTS, highwater=60, now=961, position=41) is Action.SEEK
