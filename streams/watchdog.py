@@ -93,6 +93,8 @@ class StallWatch:
         p = self._tps.get(tp)
         if p is None or highwater is None:
             return Action.NONE
+        if highwater < p.offset:  # the topic came back with offsets from 0 (a memory broker restarted)
+            p.offset, p.at, p.sought_at = -1, now, None
         needed = p.offset + 1 if p.offset >= 0 else position
         if needed is None or highwater <= needed:  # nothing waiting: an idle partition is a healthy one
             p.at, p.sought_at = now, None

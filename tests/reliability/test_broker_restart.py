@@ -28,7 +28,8 @@ def test_broker_restart_keeps_stored_events_and_stores_everything_after(start_pl
     old = kill(runner, "broker")
     wait_restarted(runner, "broker", old)
     with feeder.live(rate=150):
-        wait_stored(platform, len(feeder.ledger.accepted) - len(in_flight) + 300, 90)
+        resumed = wait_stored(platform, len(feeder.ledger.accepted) - len(in_flight) + 300, 90)
+    assert resumed, f"nothing new was stored within 90 s of the broker restart\n{platform.logs(30)}"
     spike = feeder.spike(feeder.devices[2])
     wait_alert(platform, feeder.devices[2], spike, timeout_s=60)
     maybe_lost = {e["id"] for e in in_flight}

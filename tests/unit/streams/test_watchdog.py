@@ -94,3 +94,15 @@ def test_after_a_restart_an_idle_partition_is_judged_by_the_fetch_position() -> 
     assert watch.check(EVENTS, highwater=41, now=900, position=None) is Action.NONE  # unknown: no verdict
     assert watch.check(EVENTS, highwater=60, now=959, position=41) is Action.NONE
     assert watch.check(EVENTS, highwater=60, now=961, position=41) is Action.SEEK
+
+
+def test_a_topic_that_restarts_from_offset_zero_is_watched_from_zero() -> None:
+    """A restarted memory broker numbers offsets from 0 again: the old epoch's progress must not blind us."""
+    watch = StallWatch(stall_s=60, escalate_s=30)
+    watch.assigned([EVENTS], now=0)
+    watch.processed(EVENTS, 499, now=10)
+    assert watch.check(EVENTS, highwater=20, now=20, position=0) is Action.NONE  # new epoch noticed
+    watch.processed(EVENTS, 5, now=25)  # new-epoch progress counts again
+    assert watch.next_offset(EVENTS) == 6
+    assert watch.check(EVENTS, highwater=300, now=84, position=6) is Action.NONE
+    assert watch.check(EVENTS, highwater=300, now=86, position=6) is Action.SEEK
