@@ -39,6 +39,8 @@ class SinkSettings(BaseSettings):
     # Id-level dedup (streams.storage.recent_ids): an event id seen this recently is not stored again.
     dedup_window_s: float = 120.0
     dedup_max_ids: int = 300_000
+    # kafka-python can leave partitions unfetchable after a broker restart: reconnect after this long
+    stuck_reconnect_s: float = 30.0
 
 
 class DetectionSettings(BaseSettings):

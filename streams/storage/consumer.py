@@ -65,3 +65,17 @@ def lag(consumer: KafkaConsumer) -> int | None:
     except (KafkaError, AssertionError):  # no position yet during a rebalance
         return None
     return total if known else None
+
+
+def stuck_partitions(consumer: KafkaConsumer) -> list[TopicPartition]:
+    """Assigned partitions the sink has not paused that kafka-python will not fetch from (no valid
+    position, or a position awaiting leader-epoch validation). After the embedded broker restarts,
+    kafka-python can keep partitions in that state indefinitely (seen in the broker-restart test, with
+    the sink thread looping in `maybe_validate_positions`); the sink then reconnects (`Sink.run`).
+    Reads kafka-python's subscription state, which has no public accessor; best effort."""
+    try:
+        paused = consumer.paused()
+        states = consumer._subscription.assignment
+        return [tp for tp, st in states.items() if tp not in paused and not st.is_fetchable()]
+    except (AttributeError, KafkaError):
+        return []

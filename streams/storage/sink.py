@@ -25,7 +25,7 @@ from ingest.settings import get_kafka_settings
 from streams.settings import SinkSettings, get_sink_settings
 from streams.storage.base import Store, StoreUnavailable
 from streams.storage.batch import PendingBatch, flush_rows
-from streams.storage.consumer import RebalanceHooks, lag, sink_consumer, topic_id
+from streams.storage.consumer import RebalanceHooks, lag, sink_consumer, stuck_partitions, topic_id
 from streams.storage.metrics import DEAD, SinkStats
 from streams.storage.progress import Resume, epoch_since, recent_ids, resume, stored_offsets
 from streams.storage.recent_ids import RecentIds, drop_repeats
@@ -60,6 +60,7 @@ class Sink:
         self._reconcile = False
         self._unpositioned: set[TopicPartition] = set()  # assigned, paused until ClickHouse says where
         self._recent = RecentIds(self.settings.dedup_window_s, self.settings.dedup_max_ids)
+        self._stuck_report: list[str] = []
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> Sink:
@@ -78,10 +79,18 @@ class Sink:
         return self.counters.snapshot() | {"assigned": sorted(f"{t}[{p}]" for t, p in self._resume)}
 
     def run(self) -> None:
+        while not self._stop.is_set():
+            if not self._consume():
+                log.warning("sink: partitions %s unfetchable for %.0f s; reconnecting to Kafka",
+                            self._stuck_report, self.settings.stuck_reconnect_s)
+                self.counters.failed("reconnect", f"unfetchable partitions {self._stuck_report}")
+
+    def _consume(self) -> bool:
+        """One consumer's life; False when it got stuck and must be replaced."""
         consumer = sink_consumer(self.bootstrap, self.group_id)
         consumer.subscribe(self.topics, listener=RebalanceHooks(
             on_assigned=lambda tps: self._assigned(consumer, tps), on_revoked=self._revoked))
-        last_lag = 0.0
+        last_lag, stuck_since = 0.0, None
         try:
             while not self._stop.is_set():
                 if self._unpositioned:
@@ -101,10 +110,25 @@ class Sink:
                 if time.monotonic() - last_lag > 5.0:
                     last_lag = time.monotonic()
                     self.counters.set_lag(lag(consumer))
+                    stuck = stuck_partitions(consumer) if not polled else []
+                    stuck_since = (stuck_since or last_lag) if stuck else None
+                    if stuck_since is not None and last_lag - stuck_since >= self.settings.stuck_reconnect_s:
+                        self._stuck_report = sorted(f"{tp.topic}[{tp.partition}]" for tp in stuck)
+                        self._drop_pending()
+                        return False
             if self._batch.messages and not self._failures:
                 self._flush(consumer)
         finally:
             consumer.close(autocommit=False)
+        return True
+
+    def _drop_pending(self) -> None:
+        """Give up what is not stored: the next consumer re-reads it exactly (ClickHouse says where)."""
+        pending = {c.position[:2] for c in self._batch.tables.get(EVENTS, [])}
+        self._recent.forget(self._batch.ids(EVENTS, pending))
+        self._batch = PendingBatch()
+        self._resume.clear()
+        self._unpositioned.clear()
 
     # -- batching --------------------------------------------------------------------------------
     def _budget(self) -> int:
