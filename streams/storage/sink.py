@@ -227,7 +227,7 @@ class Sink:
                 committed = consumer.committed(tp)
                 table = DECODERS[tp.topic][0]
                 plan = resume(self.store, table, tp.topic, tp.partition, self._epochs[tp.topic], committed)
-                if table == EVENTS:
+                if table == EVENTS and plan.start is not None:  # nothing stored in this epoch: nothing to refill
                     self._recent.remember(*recent_ids(self.store, tp.partition, self._epochs[tp.topic],
                                                       self.settings.dedup_window_s, self.settings.dedup_max_ids))
                 self._resume[(tp.topic, tp.partition)] = plan
