@@ -111,14 +111,20 @@ class PartitionStalled(RuntimeError):
     """A partition stayed stuck after a re-fetch: crash so the supervisor restarts the worker."""
 
 
+def _tp_state(app: Any, tp: TP) -> Any:
+    """aiokafka's subscription state of `tp` and whether records are buffered for it (private attributes)."""
+    from aiokafka import TopicPartition
+
+    atp = TopicPartition(tp.topic, tp.partition)
+    consumer = app.consumer._thread._ensure_consumer()
+    return consumer._subscription.subscription.assignment.state_value(atp), atp in getattr(
+        consumer._fetcher, "_records", {})
+
+
 def fetch_position(app: Any, tp: TP) -> int | None:
     """aiokafka's next fetch offset for `tp` (None when unknown: then nothing is judged before a record)."""
     try:
-        from aiokafka import TopicPartition
-
-        consumer = app.consumer._thread._ensure_consumer()
-        return consumer._subscription.subscription.assignment.state_value(
-            TopicPartition(tp.topic, tp.partition)).position
+        return _tp_state(app, tp)[0].position
     except Exception:  # noqa: BLE001 - private attributes: best effort
         return None
 
@@ -126,12 +132,7 @@ def fetch_position(app: Any, tp: TP) -> int | None:
 def fetch_state(app: Any, tp: TP) -> str:
     """aiokafka's view of a partition for the stall log line (private attributes: best effort only)."""
     try:
-        from aiokafka import TopicPartition
-
-        atp = TopicPartition(tp.topic, tp.partition)
-        consumer = app.consumer._thread._ensure_consumer()
-        state = consumer._subscription.subscription.assignment.state_value(atp)
-        buffered = atp in getattr(consumer._fetcher, "_records", {})
+        state, buffered = _tp_state(app, tp)
         return f"position={state.position} highwater={state.highwater} paused={state.paused} buffered={buffered}"
     except Exception as exc:  # noqa: BLE001 - diagnostics must never break the watchdog
         return f"fetch state unavailable ({exc!r})"

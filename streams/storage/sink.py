@@ -60,7 +60,6 @@ class Sink:
         self._reconcile = False
         self._unpositioned: set[TopicPartition] = set()  # assigned, paused until ClickHouse says where
         self._recent = RecentIds(self.settings.dedup_window_s, self.settings.dedup_max_ids)
-        self._stuck_report: list[str] = []
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> Sink:
@@ -80,13 +79,13 @@ class Sink:
 
     def run(self) -> None:
         while not self._stop.is_set():
-            if not self._consume():
+            if stuck := self._consume():
                 log.warning("sink: partitions %s unfetchable for %.0f s; reconnecting to Kafka",
-                            self._stuck_report, self.settings.stuck_reconnect_s)
-                self.counters.failed("reconnect", f"unfetchable partitions {self._stuck_report}")
+                            stuck, self.settings.stuck_reconnect_s)
+                self.counters.failed("reconnect", f"unfetchable partitions {stuck}")
 
-    def _consume(self) -> bool:
-        """One consumer's life; False when it got stuck and must be replaced."""
+    def _consume(self) -> list[str]:
+        """One consumer's life; returns the partitions it got stuck on (then it must be replaced)."""
         consumer = sink_consumer(self.bootstrap, self.group_id)
         consumer.subscribe(self.topics, listener=RebalanceHooks(
             on_assigned=lambda tps: self._assigned(consumer, tps), on_revoked=self._revoked))
@@ -113,22 +112,17 @@ class Sink:
                     stuck = stuck_partitions(consumer) if not polled else []
                     stuck_since = (stuck_since or last_lag) if stuck else None
                     if stuck_since is not None and last_lag - stuck_since >= self.settings.stuck_reconnect_s:
-                        self._stuck_report = sorted(f"{tp.topic}[{tp.partition}]" for tp in stuck)
                         self._drop_pending()
-                        return False
+                        return sorted(f"{tp.topic}[{tp.partition}]" for tp in stuck)
             if self._batch.messages and not self._failures:
                 self._flush(consumer)
         finally:
             consumer.close(autocommit=False)
-        return True
+        return []
 
     def _drop_pending(self) -> None:
-        """Give up what is not stored: the next consumer re-reads it exactly (ClickHouse says where)."""
-        pending = {c.position[:2] for c in self._batch.tables.get(EVENTS, [])}
-        self._recent.forget(self._batch.ids(EVENTS, pending))
-        self._batch = PendingBatch()
-        self._resume.clear()
-        self._unpositioned.clear()
+        """Give up every partition as a revoke would: the next consumer re-reads what is not stored, exactly."""
+        self._revoked([TopicPartition(t, p) for t, p in self._resume] + list(self._unpositioned))
 
     # -- batching --------------------------------------------------------------------------------
     def _budget(self) -> int:
