@@ -26,6 +26,7 @@ from faust.types import TP, EventT
 from ingest.settings import get_common_settings, get_kafka_settings
 from ingest.topics import DEADLETTER_TOPIC, EVENTS_TOPIC
 from streams import metrics
+from streams.fetch_wait import FetchWait, observe_fetches
 from streams.fusion import FusionConfig
 from streams.pipeline import DetectStage, FuseStage
 from streams.settings import get_detection_settings
@@ -34,19 +35,20 @@ from streams.topics import ALERTS_TOPIC, ANOMALIES_TOPIC, FEEDBACK_TOPIC, INCIDE
 from streams.watchdog import StallWatch, patrol
 
 log = logging.getLogger("citybrain.worker")
-#: faust hard-codes `fetch_max_wait_ms=1500` for its consumer; the embedded broker holds a fetch that long
-#: even when data is there, which put ~1.5 s on every hop (measured: alert latency p50 1.46 s at 5k events/s).
-FETCH_MAX_WAIT_MS = 20
+#: faust hard-codes `fetch_max_wait_ms=1500` for its consumer; the embedded broker answers an empty fetch only
+#: after the whole wait, which put ~1.5 s on every hop (measured: alert latency p50 1.46 s at 5k events/s).
+#: The wait starts short and adapts (streams.fetch_wait): the same broker gives up reads that outlast it.
 _create_consumer = _faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer
 
 
-def _low_latency_consumer(self: Any, transport: Any) -> Any:
+def _adaptive_wait_consumer(self: Any, transport: Any) -> Any:
     consumer = _create_consumer(self, transport)
-    consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS  # read by aiokafka when the consumer starts its fetcher
+    consumer._fetch_max_wait_ms = det.fetch_wait_min_ms  # read by aiokafka when the consumer starts its fetcher
+    observe_fetches(consumer, FetchWait(det.fetch_wait_min_ms, det.fetch_wait_max_ms))
     return consumer
 
 
-_faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer = _low_latency_consumer
+_faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer = _adaptive_wait_consumer
 kafka = get_kafka_settings()
 det = get_detection_settings()
 state_dir = Path(os.environ.get("CITYBRAIN_STATE_DIR") or get_common_settings().data_dir / "state")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS_SCORED = Counter("citybrain_detect_events_total", "Events scored by the detection agent")
 ANOMALIES = Counter("citybrain_detect_anomalies_total", "Anomalies emitted")
@@ -16,6 +16,9 @@ ALERTS = Counter("citybrain_fusion_alerts_total", "Alerts emitted (new or escala
 STALLS = Counter(
     "citybrain_worker_partition_stalls_total",
     "Partitions found stalled by the watchdog, by what was done (seek, then restart)", ["action"],
+)
+FETCH_WAIT_MS = Gauge(
+    "citybrain_worker_fetch_max_wait_ms", "Max-wait of the worker's next fetch (streams.fetch_wait)",
 )
 SUPPRESSED = Counter("citybrain_fusion_alerts_suppressed_total", "Alerts held back by per-department rate limits")
 

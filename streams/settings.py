@@ -62,6 +62,10 @@ class DetectionSettings(BaseSettings):
     stall_s: float = 120.0
     stall_escalate_s: float = 60.0
     stall_check_interval_s: float = 10.0
+    # Fetch max-wait (streams.fetch_wait): short at the tip for latency; raised up to the max while a fetch
+    # comes back empty with data waiting (the embedded broker gives up reads that outlast the wait).
+    fetch_wait_min_ms: int = 20
+    fetch_wait_max_ms: int = 4000
     # Bytes per partition per fetch (faust's `consumer_max_fetch_size`, aiokafka's max_partition_fetch_bytes).
     max_fetch_partition_bytes: int = 16 * 1024 * 1024
 

@@ -130,10 +130,23 @@ def fetch_position(app: Any, tp: TP) -> int | None:
 
 
 def fetch_state(app: Any, tp: TP) -> str:
-    """aiokafka's view of a partition for the stall log line (private attributes: best effort only)."""
+    """Every layer's view of a partition for the stall log line (private attributes: best effort only).
+
+    aiokafka: position, highwater, paused, records buffered, a fetch in flight, the fetch task alive;
+    faust: the partition among those it asks aiokafka for (`active`) or parked because its stream buffer
+    was full (`buffer_full`), and whether flow is on. A stall names the layer that holds it.
+    """
     try:
         state, buffered = _tp_state(app, tp)
-        return f"position={state.position} highwater={state.highwater} paused={state.paused} buffered={buffered}"
+        consumer = app.consumer._thread._ensure_consumer()
+        fetcher = consumer._fetcher
+        task = getattr(fetcher, "_fetch_task", None)
+        faust_consumer = app.consumer
+        return (f"position={state.position} highwater={state.highwater} paused={state.paused} "
+                f"buffered={buffered} in_flight={sorted(getattr(fetcher, '_in_flight', ()))} "
+                f"fetch_task={'alive' if task is not None and not task.done() else 'DEAD'} "
+                f"active={tp in (faust_consumer._active_partitions or ())} "
+                f"buffer_full={tp in faust_consumer._buffered_partitions} flow={faust_consumer.flow_active}")
     except Exception as exc:  # noqa: BLE001 - diagnostics must never break the watchdog
         return f"fetch state unavailable ({exc!r})"
 

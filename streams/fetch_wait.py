@@ -1,0 +1,105 @@
+"""The worker's fetch max-wait, adapted to what the broker delivered: short at the tip, longer when behind.
+
+Why: the worker asks for a short fetch wait (20 ms) because the embedded Tansu broker does not wake a
+waiting fetch when data arrives: it answers an empty fetch only after the whole wait (faust's 1.5 s put
+~1.5 s on every hop). But Tansu also gives up reading when the wait runs out: a fetch that needs more than
+the wait to read its data comes back empty. Its in-memory log gets slower to read as it grows (a 5 MB read
+from the middle took 150-800 ms after 15 minutes of load), so once the worker fell behind, every 20 ms fetch
+came back with nothing while data waited, and it never caught up: the "stall" of #10, found by replaying
+the worker's own fetch requests against the live broker (20 ms: nothing; 100 ms: part; 300 ms: all).
+
+So each fetch response is judged: data waiting and nothing delivered -> the next fetch waits longer
+(x4, up to `max_ms`); nothing left waiting -> back to `min_ms` (at the tip, latency is what matters);
+some delivered while more waits (behind, but moving) -> keep the wait that works. A broker that answers as
+soon as it has data (Apache Kafka) never returns nothing while data waits, so there the wait stays short.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiokafka.protocol.fetch import FetchRequest
+from aiokafka.record.memory_records import MemoryRecords
+
+from streams import metrics
+
+log = logging.getLogger("citybrain.worker")
+
+
+class FetchWait:
+    """The next fetch's max-wait in ms, from what the last response delivered.
+
+    >>> w = FetchWait(min_ms=20, max_ms=2000)
+    >>> w.observe(behind=True, delivered=False), w.observe(behind=True, delivered=False)
+    (80, 320)
+    >>> w.observe(behind=True, delivered=True)   # moving again: keep the wait that works
+    320
+    >>> w.observe(behind=False, delivered=True)  # caught up: short waits for low latency
+    20
+    >>> [w.observe(behind=True, delivered=False) for _ in range(5)][-1]
+    2000
+    """
+
+    def __init__(self, min_ms: int, max_ms: int, factor: int = 4) -> None:
+        self.min_ms, self.max_ms, self.factor = min_ms, max(min_ms, max_ms), factor
+        self.ms = min_ms
+
+    def observe(self, behind: bool, delivered: bool) -> int:
+        """`behind`: some partition has data beyond what this response delivered of it;
+        `delivered`: some partition got records."""
+        if not behind:
+            self.ms = self.min_ms
+        elif not delivered:
+            self.ms = min(self.max_ms, self.ms * self.factor)
+        return self.ms
+
+
+def next_offset(offset: int, data: bytes | None) -> int:
+    """The offset after the last whole record batch in `data` (a fetch's record bytes), or `offset` if none.
+
+    Reads batch headers only (~1 ms for a 5 MB response)."""
+    records = MemoryRecords(data or b"")
+    while records.has_next():
+        offset = max(offset, records.next_batch().next_offset)
+    return offset
+
+
+def judge(request: FetchRequest, response: Any) -> tuple[bool, bool]:
+    """(behind, delivered) of one fetch round trip, from the request's offsets and the response's high
+    watermarks and record batches."""
+    offsets = {(topic, p): offset for topic, parts in request.topics for p, offset, *_ in parts}
+    behind = delivered = False
+    for topic, parts in response.topics:
+        for partition, error_code, highwater, *data in parts:
+            offset = offsets.get((topic, partition))
+            if error_code or offset is None:
+                continue
+            reached = next_offset(offset, data[-1] if data else None)
+            delivered |= reached > offset
+            behind |= highwater > reached
+    return behind, delivered
+
+
+def observe_fetches(consumer: Any, policy: FetchWait) -> None:
+    """Judge every fetch `consumer` (an AIOKafkaConsumer, not started yet) sends and set its fetcher's next
+    max-wait. aiokafka reads `Fetcher._fetch_max_wait_ms` each time it builds a fetch request."""
+    client = consumer._client
+    send = client.send
+
+    async def send_and_judge(node_id: int, request: Any, *args: Any, **kwargs: Any) -> Any:
+        response = await send(node_id, request, *args, **kwargs)
+        if isinstance(request, FetchRequest):
+            before = policy.ms
+            after = policy.observe(*judge(request, response))
+            fetcher = getattr(consumer, "_fetcher", None)
+            if fetcher is not None:
+                fetcher._fetch_max_wait_ms = after
+            if after != before:
+                metrics.FETCH_WAIT_MS.set(after)
+                log.log(logging.INFO if after > before else logging.DEBUG,
+                        "fetch max-wait %d ms -> %d ms (%s)", before, after,
+                        "data waiting and none delivered" if after > before else "caught up")
+        return response
+
+    client.send = send_and_judge
