@@ -2,7 +2,9 @@
 
 Known quirks (pinned by tests/integration/test_broker_conformance.py): a group join takes half the session
 timeout; a consumer closed mid-join can leave its group stuck; "latest offset" answers are wrong after
-multi-message batches; idempotent producers/transactions fail. Tansu stops on SIGINT, not SIGTERM.
+multi-message batches; idempotent producers/transactions fail; a fetch returns only what the broker read
+within its max-wait (a 0 ms fetch gets no answer, a short one over a big backlog nothing: see
+streams/fetch_wait.py), and about 5 MB at most whatever the requested sizes. Tansu stops on SIGINT, not SIGTERM.
 """
 
 from __future__ import annotations

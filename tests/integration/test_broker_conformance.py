@@ -99,6 +99,42 @@ def test_quirk_latest_offset_is_wrong_after_a_multi_message_batch(kafka_bootstra
     assert end == 1, f"end offset {end}: Tansu now reports batch ends correctly (expected the old answer 1, not 10)"
 
 
+def _fetch_bytes(bootstrap: str, topic: str, max_wait_ms: int) -> int:
+    """Record bytes one raw fetch from offset 0 returns, asking for up to 16 MB."""
+    from aiokafka import TopicPartition as AioTP
+    from aiokafka.client import AIOKafkaClient
+    from aiokafka.protocol.fetch import FetchRequest
+
+    async def fetch() -> int:
+        client = AIOKafkaClient(bootstrap_servers=bootstrap)
+        await client.bootstrap()
+        try:
+            await client.force_metadata_update()
+            node = client.cluster.leader_for_partition(AioTP(topic, 0))
+            response = await client.send(node, FetchRequest(max_wait_ms, 1, 50 << 20, 0, [(topic, [(0, 0, 16 << 20)])]))
+            return sum(len(part[-1] or b"") for _, parts in response.topics for part in parts)
+        finally:
+            await client.close()
+
+    return asyncio.run(fetch())
+
+
+def test_quirk_a_fetch_returns_only_what_the_broker_read_within_its_max_wait(kafka_bootstrap: str, topic: str) -> None:
+    """Kafka answers as soon as it has data, whatever the wait; Tansu stops reading when the wait runs out, so a
+    short wait over a backlog comes back nearly empty. This stalled the worker (20 ms waits) once its log grew:
+    streams/fetch_wait.py raises the wait while fetches come back empty with data waiting."""
+    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, linger_ms=5)
+    for _ in range(3000):
+        producer.send(topic, b"r" * 1800, partition=0)
+    producer.flush()
+    producer.close()
+    patient = _fetch_bytes(kafka_bootstrap, topic, max_wait_ms=500)
+    hasty = _fetch_bytes(kafka_bootstrap, topic, max_wait_ms=1)
+    assert patient > 1_000_000, f"a 500 ms fetch read only {patient} bytes of a 5.4 MB backlog"
+    assert hasty < patient / 4, (f"a 1 ms fetch read {hasty} of {patient} bytes: Tansu now answers with the data it "
+                                 "has whatever the wait; streams/fetch_wait.py is no longer needed")
+
+
 def test_quirk_idempotent_producer_is_refused(kafka_bootstrap: str, topic: str) -> None:
     async def attempt() -> None:
         producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True)

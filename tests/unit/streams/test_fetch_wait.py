@@ -43,6 +43,11 @@ def test_data_waiting_and_nothing_delivered_is_behind_and_empty() -> None:
     assert judge(fetch((0, 100), (1, 50)), response((0, 0, 900, b""), (1, 0, 50, b""))) == (True, False)
 
 
+def test_a_partition_left_out_of_the_answer_counts_as_behind() -> None:
+    assert judge(fetch((0, 100), (1, 50)), SimpleNamespace(topics=[])) == (True, False)
+    assert judge(fetch((0, 100), (1, 50)), response((0, 0, 100, b""))) == (True, False)
+
+
 def test_a_partition_cut_by_the_response_cap_is_delivered_but_still_behind() -> None:
     assert judge(fetch((0, 100), (1, 50)), response((0, 0, 900, batch(100, 5)), (1, 0, 50, b""))) == (True, True)
     assert judge(fetch((0, 100)), response((0, 0, 900, batch(100, 5)))) == (True, True)
@@ -57,7 +62,8 @@ def test_the_wait_grows_while_starved_holds_while_moving_and_drops_at_the_tip() 
     wait = FetchWait(min_ms=20, max_ms=4000)
     assert [wait.observe(True, False) for _ in range(5)] == [80, 320, 1280, 4000, 4000]
     assert wait.observe(True, True) == 4000
-    assert wait.observe(False, False) == 20
+    assert [wait.observe(False, False) for _ in range(30)][-1] == 20, "caught up: down to the shortest wait"
+    assert FetchWait(min_ms=0, max_ms=100).observe(True, False) == 4, "a zero wait can grow too"
 
 
 class FakeClient:
@@ -86,4 +92,4 @@ def test_observed_fetches_set_the_fetchers_next_wait_and_other_requests_pass_thr
 
     first, other, waits = asyncio.run(run())
     assert first.topics[0][1][0][2] == 900 and other == "metadata"
-    assert waits == [320, 320, 20]  # empty twice with data waiting, moving, caught up
+    assert waits == [320, 320, 256]  # empty twice with data waiting, moving, caught up

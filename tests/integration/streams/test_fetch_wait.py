@@ -1,0 +1,61 @@
+"""The worker's adaptive fetch wait against the real embedded broker: a backlog is read to the end from the
+shortest possible starting wait, to which the broker answers nothing at all (see the conformance quirk)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from kafka import KafkaProducer
+from kafka.admin import KafkaAdminClient, NewTopic
+
+from streams.fetch_wait import FetchWait, observe_fetches
+
+pytestmark = pytest.mark.integration
+
+
+class PeakWait(FetchWait):
+    """Remembers the longest wait it asked for."""
+
+    peak = 0
+
+    def observe(self, behind: bool, delivered: bool) -> int:
+        self.peak = max(self.peak, super().observe(behind, delivered))
+        return self.ms
+
+
+def test_a_backlog_is_read_to_the_end_when_the_wait_adapts(kafka_bootstrap: str, unique_name: str) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    admin.create_topics([NewTopic(unique_name, 1, 1)])
+    admin.close()
+    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, linger_ms=5)
+    for i in range(4000):
+        producer.send(unique_name, i.to_bytes(4, "big") * 450, partition=0)
+    producer.flush()
+    producer.close()
+
+    policy = PeakWait(min_ms=0, max_ms=2000)
+
+    async def read() -> list[int]:
+        consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, enable_auto_commit=False,
+                                    fetch_max_wait_ms=0, max_partition_fetch_bytes=16 << 20)
+        observe_fetches(consumer, policy)
+        await consumer.start()
+        tp = TopicPartition(unique_name, 0)
+        consumer.assign([tp])
+        consumer.seek(tp, 0)
+        offsets: list[int] = []
+        deadline = time.monotonic() + 30
+        try:
+            while len(offsets) < 4000 and time.monotonic() < deadline:
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    offsets += [r.offset for r in records]
+        finally:
+            await consumer.stop()
+        return offsets
+
+    offsets = asyncio.run(read())
+    assert offsets == list(range(4000)), f"read {len(offsets)} of 4000 records"
+    assert policy.peak > 0, "the broker answered nothing with data waiting: the wait went up"
