@@ -1,10 +1,11 @@
 """Partition stall watchdog: a partition with data waiting and nothing delivered for too long is re-fetched.
 
-Why: in a 30-minute soak on the embedded broker the faust worker's aiokafka fetcher stopped delivering one
-events partition after ~17 minutes (later two more) while fetch responses kept arriving and another client
-read the same partition fine. faust only logs "Stream stopped processing"; every spike on those devices went
-unscored. A restart of the worker always cured it (the faulted soak, with a kill every ~70 s, never showed
-it). So the worker watches its own progress and escalates:
+Why: in 30-minute soaks on the embedded broker the faust worker stopped receiving events partitions after
+12-20 minutes while another client read them fine. The cause was found later (streams/fetch_wait.py): the
+broker answers a fetch with only what it read within the fetch's max-wait, and the worker's 20 ms waits got
+nothing once its log was big and the worker behind. The adaptive wait cures that; this watchdog stays as the
+safety net for any other way a consumer can stop receiving (faust only logs "Stream stopped processing", and
+every spike on those devices would go unscored). It watches the worker's own progress and escalates:
 
 1. a partition whose high watermark is ahead of the last offset an agent processed, with no progress for
    `stall_s`, is sought to the next offset it needs (resets aiokafka's fetch state for that partition);

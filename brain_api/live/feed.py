@@ -62,10 +62,14 @@ class LiveFeed:
     async def _run(self) -> None:
         from aiokafka import AIOKafkaConsumer, TopicPartition
 
+        from streams.fetch_wait import FetchWait, observe_fetches
+
         while True:
-            # a short fetch wait: the live feed is about latency (aiokafka's default holds fetches 500 ms)
+            # a short fetch wait: the live feed is about latency (aiokafka's default holds fetches 500 ms);
+            # it adapts if the embedded broker needs longer to read (streams.fetch_wait)
             consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, client_id=self.client_id,
                                         enable_auto_commit=False, group_id=None, fetch_max_wait_ms=20)
+            observe_fetches(consumer, FetchWait(min_ms=20, max_ms=4000))
             try:
                 await consumer.start()
                 parts = [TopicPartition(t, p) for t in (ALERTS_TOPIC, INCIDENTS_TOPIC)

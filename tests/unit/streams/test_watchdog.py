@@ -106,3 +106,25 @@ def test_a_topic_that_restarts_from_offset_zero_is_watched_from_zero() -> None:
     assert watch.next_offset(EVENTS) == 6
     assert watch.check(EVENTS, highwater=300, now=84, position=6) is Action.NONE
     assert watch.check(EVENTS, highwater=300, now=86, position=6) is Action.SEEK
+
+
+def test_the_stall_line_names_what_each_layer_holds() -> None:
+    from types import SimpleNamespace
+
+    from aiokafka import TopicPartition
+
+    from streams.watchdog import fetch_state
+
+    state = SimpleNamespace(position=8996, highwater=9767, paused=False)
+    assignment = SimpleNamespace(state_value=lambda tp: state)
+    fetcher = SimpleNamespace(_records={}, _in_flight={1}, _fetch_task=None)
+    aio = SimpleNamespace(_subscription=SimpleNamespace(subscription=SimpleNamespace(assignment=assignment)),
+                          _fetcher=fetcher)
+    consumer = SimpleNamespace(_thread=SimpleNamespace(_ensure_consumer=lambda: aio), _active_partitions={EVENTS},
+                               _buffered_partitions=set(), flow_active=True)
+    line = fetch_state(SimpleNamespace(consumer=consumer), EVENTS)
+    assert line == ("position=8996 highwater=9767 paused=False buffered=False in_flight=[1] fetch_task=DEAD "
+                    "active=True buffer_full=False flow=True")
+    fetcher._records = {TopicPartition(EVENTS.topic, EVENTS.partition): object()}
+    assert "buffered=True" in fetch_state(SimpleNamespace(consumer=consumer), EVENTS)
+    assert fetch_state(SimpleNamespace(consumer=None), EVENTS).startswith("fetch state unavailable")
