@@ -1,4 +1,7 @@
-"""The worker's fetch max-wait, adapted to what the broker delivered: short at the tip, longer when behind.
+"""Fetch max-wait adapted to what the broker delivered: short at the tip, longer when behind.
+
+Used by the worker (aiokafka, `observe_fetches`), the API's live feed and the sink (kafka-python,
+`observe_kafka_python_fetches`).
 
 Why: the worker asks for a short fetch wait (20 ms) because the embedded Tansu broker does not wake a
 waiting fetch when data arrives: it answers an empty fetch only after the whole wait (faust's 1.5 s put
@@ -21,6 +24,7 @@ from typing import Any
 
 from aiokafka.protocol.fetch import FetchRequest
 from aiokafka.record.memory_records import MemoryRecords
+from kafka import TopicPartition
 
 from streams import metrics
 
@@ -110,3 +114,43 @@ def observe_fetches(consumer: Any, policy: FetchWait) -> None:
         return response
 
     client.send = send_and_judge
+
+
+def judge_kafka_python(fetch_offsets: dict[Any, int], response: Any) -> tuple[bool, bool]:
+    """`judge` for a kafka-python fetch (its responses name partitions `partition_index`). A partition left
+    out counts as unread unless the broker runs an incremental fetch session, where leaving out is normal."""
+    answered: set[Any] = set()
+    behind = delivered = False
+    for topic_data in response.responses:
+        for data in topic_data.partitions:
+            tp = TopicPartition(topic_data.topic, data.partition_index)
+            answered.add(tp)
+            offset = fetch_offsets.get(tp)
+            if data.error_code or offset is None:
+                continue
+            reached = next_offset(offset, data.records)
+            delivered |= reached > offset
+            behind |= data.high_watermark > reached
+    sessionless = not getattr(response, "session_id", 0)
+    return behind or (sessionless and not answered >= fetch_offsets.keys()), delivered
+
+
+def observe_kafka_python_fetches(consumer: Any, policy: FetchWait) -> None:
+    """The sink's side: judge every fetch a kafka-python `KafkaConsumer` completes and set its next max-wait
+    (kafka-python reads `Fetcher.config['fetch_max_wait_ms']` each time it builds a fetch request)."""
+    fetcher = consumer._fetcher
+    handle = fetcher._handle_fetch_response
+    fetcher.config["fetch_max_wait_ms"] = policy.ms
+
+    def handle_and_judge(node_id: int, fetch_offsets: dict[Any, int], send_time: float, response: Any) -> None:
+        before = policy.ms
+        try:
+            fetcher.config["fetch_max_wait_ms"] = policy.observe(*judge_kafka_python(fetch_offsets, response))
+        except Exception:  # noqa: BLE001 - judging is advice; the response must be handled whatever happens
+            log.debug("could not judge a fetch response", exc_info=True)
+        if policy.ms != before:
+            log.log(logging.WARNING if policy.ms == policy.max_ms > before else logging.DEBUG,
+                    "sink fetch max-wait %d ms -> %d ms", before, policy.ms)
+        handle(node_id, fetch_offsets, send_time, response)
+
+    fetcher._handle_fetch_response = handle_and_judge

@@ -41,6 +41,9 @@ class SinkSettings(BaseSettings):
     dedup_max_ids: int = 300_000
     # kafka-python can leave partitions unfetchable after a broker restart: reconnect after this long
     stuck_reconnect_s: float = 30.0
+    # Fetch max-wait (streams.fetch_wait): kafka-python's 500 ms, raised while fetches come back empty.
+    fetch_wait_min_ms: int = 500
+    fetch_wait_max_ms: int = 4000
 
 
 class DetectionSettings(BaseSettings):

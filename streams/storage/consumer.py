@@ -13,15 +13,21 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
 from ingest.settings import get_kafka_settings
+from streams.fetch_wait import FetchWait, observe_kafka_python_fetches
+from streams.settings import get_sink_settings
 
 
 def sink_consumer(bootstrap: str, group_id: str) -> KafkaConsumer:
-    kafka = get_kafka_settings()
-    return KafkaConsumer(
+    kafka, sink = get_kafka_settings(), get_sink_settings()
+    consumer = KafkaConsumer(
         bootstrap_servers=bootstrap, group_id=group_id, client_id="citybrain-sink",
         enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=500,
         session_timeout_ms=kafka.session_timeout_ms, heartbeat_interval_ms=kafka.heartbeat_interval_ms,
     )
+    # the embedded broker answers only what it read within the wait: give it longer when a fetch comes back
+    # empty with data waiting (a sink catching up after an outage reads from deep in a big log)
+    observe_kafka_python_fetches(consumer, FetchWait(sink.fetch_wait_min_ms, sink.fetch_wait_max_ms))
+    return consumer
 
 
 class RebalanceHooks(ConsumerRebalanceListener):

@@ -26,7 +26,9 @@ class PeakWait(FetchWait):
         return self.ms
 
 
-def test_a_backlog_is_read_to_the_end_when_the_wait_adapts(kafka_bootstrap: str, unique_name: str) -> None:
+@pytest.fixture
+def backlog(kafka_bootstrap: str, unique_name: str) -> str:
+    """A topic holding 4,000 records of 1.8 kB (7 MB): more than the broker reads in a short wait."""
     admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     admin.create_topics([NewTopic(unique_name, 1, 1)])
     admin.close()
@@ -35,7 +37,11 @@ def test_a_backlog_is_read_to_the_end_when_the_wait_adapts(kafka_bootstrap: str,
         producer.send(unique_name, i.to_bytes(4, "big") * 450, partition=0)
     producer.flush()
     producer.close()
+    return unique_name
 
+
+def test_the_workers_consumer_reads_a_backlog_to_the_end(kafka_bootstrap: str, backlog: str) -> None:
+    unique_name = backlog
     policy = PeakWait(min_ms=0, max_ms=2000)
 
     async def read() -> list[int]:
@@ -57,5 +63,30 @@ def test_a_backlog_is_read_to_the_end_when_the_wait_adapts(kafka_bootstrap: str,
         return offsets
 
     offsets = asyncio.run(read())
+    assert offsets == list(range(4000)), f"read {len(offsets)} of 4000 records"
+    assert policy.peak > 0, "the broker answered nothing with data waiting: the wait went up"
+
+
+def test_the_sinks_consumer_reads_a_backlog_to_the_end(kafka_bootstrap: str, backlog: str) -> None:
+    from kafka import KafkaConsumer
+    from kafka import TopicPartition as KafkaTP
+
+    from streams.fetch_wait import observe_kafka_python_fetches
+
+    policy = PeakWait(min_ms=0, max_ms=2000)
+    consumer = KafkaConsumer(bootstrap_servers=kafka_bootstrap, enable_auto_commit=False, fetch_max_wait_ms=0,
+                             max_partition_fetch_bytes=16 << 20)
+    observe_kafka_python_fetches(consumer, policy)
+    tp = KafkaTP(backlog, 0)
+    consumer.assign([tp])
+    consumer.seek(tp, 0)
+    offsets: list[int] = []
+    deadline = time.monotonic() + 30
+    try:
+        while len(offsets) < 4000 and time.monotonic() < deadline:
+            for records in consumer.poll(500).values():
+                offsets += [r.offset for r in records]
+    finally:
+        consumer.close()
     assert offsets == list(range(4000)), f"read {len(offsets)} of 4000 records"
     assert policy.peak > 0, "the broker answered nothing with data waiting: the wait went up"

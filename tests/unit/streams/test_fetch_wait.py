@@ -9,7 +9,7 @@ from typing import Any
 from aiokafka.protocol.fetch import FetchRequest
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
-from streams.fetch_wait import FetchWait, judge, next_offset, observe_fetches
+from streams.fetch_wait import FetchWait, judge, next_offset, observe_fetches, observe_kafka_python_fetches
 
 EVENTS = "citybrain.events.v1"
 
@@ -93,3 +93,28 @@ def test_observed_fetches_set_the_fetchers_next_wait_and_other_requests_pass_thr
     first, other, waits = asyncio.run(run())
     assert first.topics[0][1][0][2] == 900 and other == "metadata"
     assert waits == [320, 320, 256]  # empty twice with data waiting, moving, caught up
+
+
+def kafka_python_response(*parts: tuple[int, int, int, bytes]) -> Any:
+    return SimpleNamespace(responses=[SimpleNamespace(topic=EVENTS, partitions=[
+        SimpleNamespace(partition_index=p, error_code=err, high_watermark=hw, records=data)
+        for p, err, hw, data in parts])])
+
+
+def test_the_sinks_fetches_are_judged_and_every_response_still_handled() -> None:
+    from kafka import TopicPartition
+
+    handled: list[Any] = []
+    fetcher = SimpleNamespace(config={"fetch_max_wait_ms": 500},
+                              _handle_fetch_response=lambda *args: handled.append(args[-1]))
+    observe_kafka_python_fetches(SimpleNamespace(_fetcher=fetcher), FetchWait(min_ms=500, max_ms=4000))
+    offsets = {TopicPartition(EVENTS, 0): 100, TopicPartition(EVENTS, 1): 7}
+    waits = []
+    for response in (kafka_python_response((0, 0, 900, b"")),  # data waiting, none delivered
+                     kafka_python_response((0, 0, 900, batch(100, 5))),  # moving
+                     kafka_python_response((0, 0, 105, batch(100, 5)), (1, 0, 7, b"")),  # caught up
+                     SimpleNamespace(responses=None)):  # unjudgeable: handled all the same
+        fetcher._handle_fetch_response(1, offsets, 0.0, response)
+        waits.append(fetcher.config["fetch_max_wait_ms"])
+    assert waits == [2000, 2000, 1600, 1600]
+    assert len(handled) == 4
