@@ -24,9 +24,15 @@ DEAD_SQL = (
     "SELECT JSONExtractString(payload, 'id') AS id, count() AS n FROM deadletters"
     " WHERE stage IN ('ingest', 'sink') AND position(payload, {source:String}) > 0 GROUP BY id"
 )
+#: A spike is alerted when an alert names it, or when it joined an incident an operator was already alerted
+#: to: fusion re-alerts an open incident only on escalation or a new episode (streams/fusion.py), so a spike
+#: minutes after an alerted one in the same cell arrives as new evidence on that incident, not as a new alert.
 ALERTED_SQL = (
-    "SELECT DISTINCT JSONExtractString(e, 'event_id') AS id FROM alerts"
-    " ARRAY JOIN JSONExtractArrayRaw(evidence) AS e WHERE has({ids:Array(String)}, JSONExtractString(e, 'event_id'))"
+    "SELECT DISTINCT spike AS id FROM ("
+    " SELECT JSONExtractString(e, 'event_id') AS spike FROM alerts ARRAY JOIN JSONExtractArrayRaw(evidence) AS e"
+    " UNION ALL"
+    " SELECT arrayJoin(related_event_ids) AS spike FROM incidents WHERE id IN (SELECT incident_id FROM alerts)"
+    ") WHERE has({ids:Array(String)}, spike)"
 )
 
 
@@ -38,7 +44,7 @@ class Ledger:
     accepted: set[str] = field(default_factory=set)
     rejected: set[str] = field(default_factory=set)
     uncertain: set[str] = field(default_factory=set)  # sent, but no answer came (may or may not be stored)
-    spikes: set[str] = field(default_factory=set)  # must each raise an alert naming them
+    spikes: set[str] = field(default_factory=set)  # must each be named by an alert or join an alerted incident
 
     def record(self, sent: Iterable[str], answer: Mapping[str, Any] | None) -> None:
         """Book one request: `answer` is the 202 body of `POST /api/v1/events`, None when none came.

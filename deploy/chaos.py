@@ -3,7 +3,8 @@
 One run: start `citybrain up` in a fresh data dir, warm detectors up, stream readings at `rate`, and every
 `every_s` seconds inject the next fault of the list (round robin) plus a spike that must become an alert;
 RSS of every process is sampled throughout. At the end the platform is stopped and `deploy.accounting`
-checks that every accepted event is stored exactly once and every spike alerted.
+checks that every accepted event is stored exactly once and every spike alerted (named by an alert, or
+joined to an incident already alerted: fusion re-alerts an open incident only on escalation or a new episode).
 
 Faults: `worker` (SIGKILL a faust worker mid-batch; the supervisor restarts it, it resumes from committed
 offsets with restored snapshots), `sink` (SIGKILL the API process that hosts the embedded sink, so a batch
