@@ -97,8 +97,10 @@ class Feeder:
             self.send([self.reading(self.rng.choice(self.devices), now) for _ in range(batch)])
             stop.wait(max(0.0, period - (time.monotonic() - started)))
 
-    def live(self, rate: float, batch: int = 50) -> _Running:
-        return _Running(self, rate, batch)
+    def live(self, rate: float, batch: int | None = None) -> _Running:
+        """Stream at `rate`; by default ~20 requests/s (batches of at least 50), as a gateway batches more
+        when its devices report more: one request of 50 per 10 ms is more than one client gets answered."""
+        return _Running(self, rate, batch or max(50, round(rate / 20)))
 
 
 class _Running:

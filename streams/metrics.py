@@ -18,7 +18,7 @@ STALLS = Counter(
     "Partitions found stalled by the watchdog, by what was done (seek, then restart)", ["action"],
 )
 FETCH_WAIT_MS = Gauge(
-    "citybrain_worker_fetch_max_wait_ms", "Max-wait of the worker's next fetch (streams.fetch_wait)",
+    "citybrain_fetch_max_wait_ms", "Max-wait of a consumer's next fetch (streams.fetch_wait)", ["client"],
 )
 SUPPRESSED = Counter("citybrain_fusion_alerts_suppressed_total", "Alerts held back by per-department rate limits")
 

@@ -69,7 +69,7 @@ class LiveFeed:
             # it adapts if the embedded broker needs longer to read (streams.fetch_wait)
             consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, client_id=self.client_id,
                                         enable_auto_commit=False, group_id=None, fetch_max_wait_ms=20)
-            observe_fetches(consumer, FetchWait(min_ms=20, max_ms=4000))
+            observe_fetches(consumer, FetchWait(min_ms=20, max_ms=4000), who="live-feed")
             try:
                 await consumer.start()
                 parts = [TopicPartition(t, p) for t in (ALERTS_TOPIC, INCIDENTS_TOPIC)
