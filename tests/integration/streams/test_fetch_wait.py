@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -24,6 +26,17 @@ class PeakWait(FetchWait):
     def observe(self, behind: bool, delivered: bool) -> int:
         self.peak = max(self.peak, super().observe(behind, delivered))
         return self.ms
+
+
+def until_all_read(offsets: list[int], within_s: float = 30) -> Iterator[None]:
+    """One turn per poll until the 4,000 records are read or the time is up."""
+    deadline = time.monotonic() + within_s
+    while len(offsets) < 4000 and time.monotonic() < deadline:
+        yield
+
+
+def offsets_of(batches: dict[Any, list[Any]]) -> list[int]:
+    return [r.offset for records in batches.values() for r in records]
 
 
 @pytest.fixture
@@ -53,11 +66,9 @@ def test_the_workers_consumer_reads_a_backlog_to_the_end(kafka_bootstrap: str, b
         consumer.assign([tp])
         consumer.seek(tp, 0)
         offsets: list[int] = []
-        deadline = time.monotonic() + 30
         try:
-            while len(offsets) < 4000 and time.monotonic() < deadline:
-                for records in (await consumer.getmany(timeout_ms=500)).values():
-                    offsets += [r.offset for r in records]
+            for _ in until_all_read(offsets):
+                offsets += offsets_of(await consumer.getmany(timeout_ms=500))
         finally:
             await consumer.stop()
         return offsets
@@ -81,11 +92,9 @@ def test_the_sinks_consumer_reads_a_backlog_to_the_end(kafka_bootstrap: str, bac
     consumer.assign([tp])
     consumer.seek(tp, 0)
     offsets: list[int] = []
-    deadline = time.monotonic() + 30
     try:
-        while len(offsets) < 4000 and time.monotonic() < deadline:
-            for records in consumer.poll(500).values():
-                offsets += [r.offset for r in records]
+        for _ in until_all_read(offsets):
+            offsets += offsets_of(consumer.poll(500))
     finally:
         consumer.close()
     assert offsets == list(range(4000)), f"read {len(offsets)} of 4000 records"
