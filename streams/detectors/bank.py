@@ -2,7 +2,7 @@
 
 One step scores a batch of *distinct* series with a few dozen array operations, which is what lets one
 core score hundreds of thousands of readings per second (issue 9) instead of one Python call per event.
-Per series it keeps (bounded: `20 + 3 * season_slots` numbers, float64/float32):
+Per series it keeps (bounded: `22 + 3 * season_slots` numbers, float64/float32):
 
 * a predictive residual: robust EWMA level and variance, optionally the variance of first differences
   (`diff_weight`) and a fast-vs-slow level shift (`shift_weight`) — both off by default: on NAB they cost
@@ -10,7 +10,9 @@ Per series it keeps (bounded: `20 + 3 * season_slots` numbers, float64/float32):
 * a seasonal baseline: EWMA mean/variance per time-of-day slot, optionally split weekday/weekend, used as
   the prediction once the slot has seen `season_warmup` values (drift is followed because slots are EWMAs)
   and only while the slots have recently predicted better than the level (`season_select`: a CPU gauge
-  without a daily rhythm is judged against its level, not against 48 noisy slot means);
+  without a daily rhythm is judged against its level, not against 48 noisy slot means). A slot's EWMA
+  remembers ~10 values: for a series reporting more often than that per visit (`season_visit_values`), the
+  slot holds the end of yesterday's visit, so a new visit starts from the slot just left instead;
 * flatline: the run length of unchanged values against the longest run seen recently, for values
   strictly inside the range the series has reported (a stuck sensor reads plausibly; a pinned extreme is
   saturation).
@@ -39,6 +41,7 @@ from streams.detectors.params import BankParams
 __all__ = ["BankParams", "ResidualBank"]
 
 DAY_S = 86_400.0
+GAP_ALPHA = 0.05  # memory (in values) of a series' mean reporting interval
 WEEK_EPOCH_SHIFT_S = 3 * DAY_S  # 1970-01-01 was a Thursday: shift so day 0 is a Monday
 
 
@@ -67,7 +70,8 @@ class ResidualBank:
         self.suppressor = Suppressor(p.suppress_hold)
         self.flat_won = np.zeros(0, dtype=bool)  # per step: which scores came from the flatline part
         self.residual = np.zeros(0)  # per step: standardised signed residual of each value
-        self._vec = {k: np.zeros(0) for k in ("n", "mu", "var", "prev", "dvar", "run", "fast", "es", "el", "lo", "hi")}
+        self._vec = {k: np.zeros(0) for k in (
+            "n", "mu", "var", "prev", "dvar", "run", "fast", "es", "el", "lo", "hi", "last", "gap")}
         self._mat = {k: np.zeros((0, self.slots), dtype=np.float32) for k in ("smu", "svar", "sn")}
         self.ensure(capacity)
 
@@ -114,6 +118,8 @@ class ResidualBank:
         p, v, m = self.params, self._vec, self._mat
         n, mu, var, prev, dvar, fast = (v[k][ids] for k in ("n", "mu", "var", "prev", "dvar", "fast"))
         slot = self._slot(t)
+        if p.seasonal:
+            self._carry_over(ids, n, t, slot)
         sm, sv, sn = (m[k][ids, slot].astype(np.float64) for k in ("smu", "svar", "sn"))
         floor2 = (np.abs(mu) * p.rel_floor + 1e-9) ** 2
         sd = np.sqrt(var + floor2)
@@ -200,6 +206,29 @@ class ResidualBank:
         m["sn"][ids, slot] = sn + 1.0
         return score, expected
 
+    def _carry_over(self, ids: np.ndarray, n: np.ndarray, t: np.ndarray, slot: np.ndarray) -> None:
+        """A dense series entering a slot starts it from the slot it just left (mean, variance, count).
+
+        Dense: more than `season_visit_values` values per visit, from an EWMA of the reporting interval
+        (gaps capped at a slot). Its slot EWMA has forgotten all but the last minute of yesterday's visit, which
+        lies half an hour of trend away; today's values just before the boundary are the better prediction.
+        A series that was silent for longer than a slot keeps the old slot (nothing fresher to carry).
+        """
+        v, m, slot_s = self._vec, self._mat, DAY_S / self.params.season_slots
+        last = v["last"][ids]
+        since = t - last
+        gap_now = np.clip(since, 0.0, slot_s)
+        old = v["gap"][ids]
+        gap = np.where(n >= 1, np.where(old > 0, old + GAP_ALPHA * (gap_now - old), gap_now), 0.0)
+        v["gap"][ids], v["last"][ids] = gap, t
+        dense = (gap > 0) & (self.params.season_visit_values * gap < slot_s)
+        before = self._slot(last)
+        k = np.flatnonzero(dense & (n >= 1) & (before != slot) & (since <= slot_s))
+        if len(k):
+            sid, to, frm = ids[k], slot[k], before[k]
+            for name in ("smu", "svar", "sn"):
+                m[name][sid, to] = m[name][sid, frm]
+
     def __getstate__(self) -> dict[str, Any]:
         return {"params": asdict(self.params), "capacity": self.capacity, "vec": self._vec, "mat": self._mat,
                 "cal": self.calibrator, "flat": self.flat_calibrator, "lik": self.likelihood, "sup": self.suppressor}
@@ -209,7 +238,7 @@ class ResidualBank:
         self.capacity = state["capacity"]
         self.slots = self.params.season_slots * (2 if self.params.weekend_split else 1)
         self._vec, self._mat = state["vec"], state["mat"]
-        for k in ("es", "el", "lo", "hi"):  # snapshots from before predictor selection / saturation
+        for k in ("es", "el", "lo", "hi", "last", "gap"):  # snapshots from before selection / saturation / carry
             self._vec.setdefault(k, np.zeros(self.capacity))
         self.calibrator, self.flat_calibrator = state["cal"], state["flat"]
         self.likelihood, self.suppressor = state["lik"], state["sup"]

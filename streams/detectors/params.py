@@ -16,6 +16,10 @@ class BankParams:
     level_alpha: float = 0.001
     diff_alpha: float = 0.01
     season_alpha: float = 0.1
+    season_visit_values: float = 10.0  # a series reporting more often than this per slot visit keeps, at 0.1 per
+    # value, only the last minute of yesterday's visit: half an hour of trend away from the slot's start (the
+    # simulator's false jams at each half hour of a rush after a day of history). Such a visit starts from the
+    # slot just left, today's recent values, instead (`ResidualBank._carry_over`)
     season_slots: int = 48  # per day; doubled for the weekday/weekend split
     clip: float = 5.0  # residuals beyond clip*sigma are learned as clip*sigma (robust to spikes)
     rel_floor: float = 1e-3  # sigma never below 0.1% of the level: constant series stay finite

@@ -80,12 +80,12 @@ def test_snapshot_from_before_selection_state_still_loads() -> None:
     bank = ResidualBank()
     _feed(bank, [1.0, 2.0, 3.0], [0.0, 300.0, 600.0])
     state = bank.__getstate__()
-    for key in ("es", "el"):
+    for key in ("es", "el", "last", "gap"):
         del state["vec"][key]
     old = ResidualBank.__new__(ResidualBank)
     old.__setstate__(pickle.loads(pickle.dumps(state)))  # noqa: S301 - our own bytes
     _feed(old, [4.0], [900.0])
-    assert len(old._vec["es"]) == old.capacity
+    assert len(old._vec["es"]) == len(old._vec["gap"]) == old.capacity
 
 
 def test_stuck_normal_value_is_a_flatline_but_a_pinned_extreme_is_not() -> None:
@@ -101,3 +101,19 @@ def test_stuck_normal_value_is_a_flatline_but_a_pinned_extreme_is_not() -> None:
     assert stuck.flat_won.any()
     scores = _feed(pinned, np.full(20, 0.97), tail)  # an accident saturates occupancy
     assert scores[0] > 0.9 and not pinned.flat_won.any()  # the residual reports it, not a sensor fault
+
+
+def test_dense_series_on_a_daily_ramp_is_not_flagged_at_each_half_hour_of_the_second_day() -> None:
+    # a reading every 10 s (180 per half-hour slot) on a steep daily rhythm: a slot's EWMA (0.1 per value) holds
+    # only the last minute of yesterday's visit, so each slot used to open on a prediction half an hour of
+    # trend stale (the simulator's false traffic jams at 09:00 and 09:30 after a day of history)
+    rng = np.random.default_rng(9)
+    bank = ResidualBank()
+    t = 10.0 * np.arange(2 * 8640)
+    x = 50 + 30 * np.sin(2 * np.pi * t / 86_400) + 0.5 * rng.normal(size=len(t))
+    scores = np.array(_feed(bank, x, t))
+    assert scores[8640:].max() < 0.9
+    # the rhythm is still learned: a value 10 sigma off the second day's curve is flagged
+    k = len(t)
+    off = 50 + 30 * np.sin(2 * np.pi * 10.0 * k / 86_400) + 5.0
+    assert bank.step(IDS, np.array([off]), np.array([10.0 * k]))[0][0] > 0.9
