@@ -124,13 +124,13 @@ def test_quirk_a_fetch_returns_only_what_the_broker_read_within_its_max_wait(kaf
     short wait over a backlog comes back nearly empty. This stalled the worker (20 ms waits) once its log grew:
     streams/fetch_wait.py raises the wait while fetches come back empty with data waiting."""
     producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, linger_ms=5)
-    for _ in range(3000):
+    for _ in range(2000):
         producer.send(topic, b"r" * 1800, partition=0)
     producer.flush()
     producer.close()
     patient = _fetch_bytes(kafka_bootstrap, topic, max_wait_ms=500)
     hasty = _fetch_bytes(kafka_bootstrap, topic, max_wait_ms=1)
-    assert patient > 1_000_000, f"a 500 ms fetch read only {patient} bytes of a 5.4 MB backlog"
+    assert patient > 1_000_000, f"a 500 ms fetch read only {patient} bytes of a 3.6 MB backlog"
     assert hasty < patient / 4, (f"a 1 ms fetch read {hasty} of {patient} bytes: Tansu now answers with the data it "
                                  "has whatever the wait; streams/fetch_wait.py is no longer needed")
 

@@ -1,4 +1,4 @@
-"""Load with memory flat: the platform under a steady feed for CITYBRAIN_RELIABILITY_SOAK_S seconds (45 in
+"""Load with memory flat: the platform under a steady feed for CITYBRAIN_RELIABILITY_SOAK_S seconds (35 in
 CI; `citybrain chaos --soak 1800` is issue 10's 30-minute run), RSS of every process sampled, growth
 after warm-up bounded, spikes alerted and the books balanced. Faults are off here so every process lives
 through the whole window (a restarted process starts small again and would hide a leak)."""
@@ -9,7 +9,7 @@ import os
 
 from deploy.chaos import run_chaos
 
-SOAK_S = float(os.environ.get("CITYBRAIN_RELIABILITY_SOAK_S", "45"))
+SOAK_S = float(os.environ.get("CITYBRAIN_RELIABILITY_SOAK_S", "35"))
 MAX_GROWTH_MB = float(os.environ.get("CITYBRAIN_RELIABILITY_MAX_GROWTH_MB", "64"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,9 +40,11 @@ def offsets_of(batches: dict[Any, list[Any]]) -> list[int]:
     return [r.offset for records in batches.values() for r in records]
 
 
-@pytest.fixture
-def backlog(kafka_bootstrap: str, unique_name: str) -> str:
-    """A topic holding 4,000 records of 1.8 kB (7 MB): more than the broker reads in a short wait."""
+@pytest.fixture(scope="module")
+def backlog(kafka_bootstrap: str) -> str:
+    """A topic holding 4,000 records of 1.8 kB (7 MB): more than the broker reads in a short wait. Both tests
+    read it from offset 0 without a group, so they share it."""
+    unique_name = f"backlog-{uuid.uuid4().hex[:10]}"
     admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     admin.create_topics([NewTopic(unique_name, 1, 1)])
     admin.close()
