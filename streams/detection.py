@@ -10,6 +10,12 @@ Memory is bounded: at most `max_series` series per bank (about 0.8 kB each with 
 time-of-day slots), as many device vectors per multivariate group (0.3 kB each) and as many devices for
 the offline detector; the least recently seen are evicted first. Operator feedback raises a series'
 threshold (bounded by `MAX_THRESHOLD`) and, like all state, is part of `snapshot()`.
+
+Offline checks run on the partition's own clock, not the wall clock: a worker catching up on a backlog
+(after a restart, or CPU-starved) has not yet read what its devices said in the last minutes, and would
+otherwise report all of them silent. The clock is the wall clock minus the partition's lag, measured at
+each batch as `now` minus the newest event time in it, so a partition that goes quiet altogether still
+ages and its devices are reported.
 """
 
 from __future__ import annotations
@@ -70,6 +76,9 @@ class _Group:
 class SeriesDetectors:
     """All detector state of one Kafka partition; see the module docstring."""
 
+    #: How far behind the stream the last batch was (seconds); a class default for older snapshots.
+    lag_s = 0.0
+
     def __init__(
         self, config: Mapping[str, tuple[str, ...]] | None = None, threshold: float | None = None,
         max_series: int | None = None,
@@ -94,8 +103,11 @@ class SeriesDetectors:
             group = self.groups[names] = _Group(names, self.max_series)
         return group
 
-    def process(self, events: Sequence[Mapping]) -> list[Anomaly]:
-        """Score then learn every measurement of `events` (in order); return the anomalies found."""
+    def process(self, events: Sequence[Mapping], now: float | None = None) -> list[Anomaly]:
+        """Score then learn every measurement of `events` (in order); return the anomalies found.
+
+        `now` (epoch seconds, when the batch is processed) sets the partition's lag for offline checks;
+        without it the stream is taken as current."""
         times: dict[str, tuple[float, float]] = {}
         per_group: dict[int, tuple[_Group, list]] = {}
         by_category: dict[str, list | None] = {}
@@ -118,6 +130,8 @@ class SeriesDetectors:
             if rows is not None:
                 rows.append((i, dev, t[1], e["measurements"]))
         self._seen(seen)
+        if now is not None and times:
+            self.lag_s = max(0.0, now - max(t[0] for t in times.values()))
         out: list[Anomaly] = []
         for group, rows in per_group.values():
             out.extend(self._score(group, rows, events))
@@ -216,7 +230,8 @@ class SeriesDetectors:
         if not n:
             return []
         ids = np.arange(n)
-        score = self.offline.score(ids, now.timestamp())
+        clock = now.timestamp() - self.lag_s
+        score = self.offline.score(ids, clock)
         out = []
         for sid in np.flatnonzero((score >= self.threshold) & ~self.offline_reported[:n]):
             dev = self.devices.keys[sid]
@@ -225,7 +240,7 @@ class SeriesDetectors:
                 continue
             source, category, cell, lat, lon, event_id = (
                 e["source"], e["category"], e.get("cell"), e.get("lat"), e.get("lon"), e["id"])
-            silence = now.timestamp() - self.offline.last[sid]
+            silence = clock - self.offline.last[sid]
             self.offline_reported[sid] = True
             out.append(Anomaly(
                 id=f"offline|{dev}|{int(self.offline.last[sid])}", event_id=event_id, source=source, device_id=dev,

@@ -123,7 +123,7 @@ class DetectStage:
         readings = [e for e in events if e["type"] != "report"]
         out.anomalies.extend(report_signal(e, now) for e in events if e["type"] == "report")
         if readings:
-            out.anomalies.extend(self.for_partition(partition).process(readings))
+            out.anomalies.extend(self.for_partition(partition).process(readings, now.timestamp()))
         return out
 
     def check_offline(self, now: datetime) -> list[Anomaly]:

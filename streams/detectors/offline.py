@@ -1,8 +1,10 @@
 """`OfflineBank`: a device is offline when it misses several of its expected reports.
 
 The expected interval is learned per device (EWMA of the gaps between its messages, any type counts)
-unless configured; silence of `misses` intervals scores 0.9, the default alert threshold. State: three
-floats per device.
+unless configured; silence of `misses` intervals scores 0.9, the default alert threshold. Silence shorter
+than `min_silence_s` never scores: a detector that reports every second and pauses for five during a
+network hiccup or a worker restart is not a failed sensor, and an operator should not be asked to look.
+State: three floats per device.
 """
 
 from __future__ import annotations
@@ -26,8 +28,13 @@ class OfflineBank:
     True
     """
 
-    def __init__(self, misses: float = 3.0, alpha: float = 0.05, min_reports: int = 5) -> None:
+    #: Class default, so snapshots pickled before the floor existed restore with it.
+    min_silence_s = 60.0
+
+    def __init__(self, misses: float = 3.0, alpha: float = 0.05, min_reports: int = 5,
+                 min_silence_s: float = 60.0) -> None:
         self.misses = misses
+        self.min_silence_s = min_silence_s
         self.alpha = alpha
         self.min_reports = min_reports
         self.last = np.zeros(0)
@@ -55,9 +62,10 @@ class OfflineBank:
 
     def score(self, ids: np.ndarray, now: float) -> np.ndarray:
         """0 while on time; 0.9 after `misses` intervals of silence; more the longer it lasts."""
-        overdue = (now - self.last[ids]) / np.maximum(self.interval[ids], 1e-9) - 1.0
+        silence = now - self.last[ids]
+        overdue = silence / np.maximum(self.interval[ids], 1e-9) - 1.0
         score = -np.expm1(-math.log(10.0) * np.maximum(overdue, 0.0) / max(self.misses - 1.0, 1e-9))
-        return np.where(self.n[ids] >= self.min_reports, score, 0.0)
+        return np.where((self.n[ids] >= self.min_reports) & (silence >= self.min_silence_s), score, 0.0)
 
     def learn_one(self, x: Mapping[str, float]) -> None:
         """River-shaped use for one device (slot 0): `x = {"t": seconds}`."""

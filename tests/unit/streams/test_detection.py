@@ -85,6 +85,23 @@ def test_offline_device_reported_once_until_it_speaks_again() -> None:
     assert engine.check_offline(late + timedelta(minutes=1)) == []
 
 
+def test_offline_checks_follow_the_partition_clock_while_it_catches_up() -> None:
+    engine = SeriesDetectors()
+    beat = {"id": "h", "source": "test", "type": "heartbeat", "category": "air", "measurements": {}}
+    behind = timedelta(minutes=30)  # a restarted worker reading heartbeats half an hour old
+    for k in range(20):
+        at = START + timedelta(minutes=k)
+        engine.process([{**beat, "id": f"h{k}-{d}", "device_id": d, "time": at.isoformat()} for d in ("aq-1", "aq-2")],
+                       now=(at + behind).timestamp())
+    assert engine.check_offline(START + timedelta(minutes=19) + behind) == []  # by the wall clock: 30 min silent
+    # caught up, then the partition goes quiet: its clock ages with the wall clock and both devices are reported
+    engine.process([{**beat, "id": "h-last", "device_id": "aq-1", "time": (START + timedelta(minutes=20)).isoformat()}],
+                   now=(START + timedelta(minutes=20)).timestamp())
+    late = START + timedelta(minutes=30)
+    assert sorted(a.device_id for a in engine.check_offline(late)) == ["aq-1", "aq-2"]
+    assert SeriesDetectors.restore(engine.snapshot()).lag_s == engine.lag_s == 0.0
+
+
 def test_memory_is_bounded_by_evicting_idle_series() -> None:
     engine = SeriesDetectors(max_series=100)
     for k in range(5):

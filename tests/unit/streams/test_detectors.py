@@ -67,6 +67,14 @@ def test_offline_after_missed_heartbeats() -> None:
     assert det.score_one({"t": 29 * 60.0 + 240}) > 0.9
 
 
+def test_a_fast_reporter_pausing_for_seconds_is_not_offline_but_a_minute_of_silence_is() -> None:
+    det = OfflineBank()  # floor: 60 s of silence, whatever the learned interval
+    for k in range(30):
+        det.learn_one({"t": float(k)})  # one message a second
+    assert det.score_one({"t": 29.0 + 10}) == 0.0  # ten intervals, but ten seconds
+    assert det.score_one({"t": 29.0 + 61}) > 0.9
+
+
 def test_detectors_pickle_with_identical_behaviour() -> None:
     rng = np.random.default_rng(15)
     det = SeasonalBaseline()
