@@ -16,6 +16,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
+from prometheus_client import REGISTRY
 
 from brain_api.alerting.escalation import escalation_loop
 from brain_api.alerting.locks import KeyedLocks
@@ -29,6 +30,7 @@ from brain_api.settings import ApiSettings, get_api_settings
 from ingest.settings import get_kafka_settings
 from streams.settings import get_clickhouse_settings
 from streams.storage.base import open_store
+from streams.storage.memory_metrics import ClickHouseMemory
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             stack.callback(store.close)
         app.state.store = store
         await run_in_threadpool(migrate, store)
+        memory = ClickHouseMemory(store)
+        REGISTRY.register(memory)
+        stack.callback(REGISTRY.unregister, memory)
         app.state.kafka_bootstrap = bootstrap
         app.state.authenticator = Authenticator(TokenStore(store), settings.admin_token, settings.token_cache_s)
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
