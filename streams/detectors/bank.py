@@ -2,7 +2,7 @@
 
 One step scores a batch of *distinct* series with a few dozen array operations, which is what lets one
 core score hundreds of thousands of readings per second (issue 9) instead of one Python call per event.
-Per series it keeps (bounded: `22 + 3 * season_slots` numbers, float64/float32):
+Per series it keeps (bounded: `26 + 3 * season_slots` numbers, float64/float32):
 
 * a predictive residual: robust EWMA level and variance, optionally the variance of first differences
   (`diff_weight`) and a fast-vs-slow level shift (`shift_weight`) — both off by default: on NAB they cost
@@ -20,7 +20,9 @@ Per series it keeps (bounded: `22 + 3 * season_slots` numbers, float64/float32):
 Calibration (`streams.detectors.calibration`, `streams.detectors.likelihood`) is an ensemble of two views
 of the same surprise: the *record* score (more surprising than anything this series did recently, which
 makes one threshold fit a CPU gauge and a taxi count) and the *anomaly likelihood* (the recent mean
-surprise is far in the tail of this series' own history: sustained oddity). After an alert the residual
+surprise is far in the tail of this series' own history: sustained oddity), plus a *drift* score (the same
+estimator on the signed residual, two-sided, memories counted in time: a typical value that moved by about
+one sigma for hours, which neither of the others sees). After an alert the residual
 score is held down for `suppress_hold` values, so one episode raises one alert. Score first, then learn;
 values judged anomalous are learned with a small weight, so a spike does not poison the baseline but a
 lasting level shift is absorbed. `residual` keeps the last step's signed standardised residuals for the
@@ -67,6 +69,8 @@ class ResidualBank:
         self.flat_calibrator = RecordCalibrator(self.params.record_decay, floor=3.0)
         p = self.params
         self.likelihood = AnomalyLikelihood(p.lik_short_alpha, p.lik_long_alpha, p.lik_decades, p.lik_min_std)
+        self.drift = AnomalyLikelihood(p.drift_short_alpha, p.drift_long_alpha, p.drift_decades, p.drift_min_std,
+                                       two_sided=True)
         self.suppressor = Suppressor(p.suppress_hold)
         self.flat_won = np.zeros(0, dtype=bool)  # per step: which scores came from the flatline part
         self.residual = np.zeros(0)  # per step: standardised signed residual of each value
@@ -98,7 +102,7 @@ class ResidualBank:
             part.reset(ids)
 
     def _parts(self) -> tuple[RecordCalibrator | AnomalyLikelihood | Suppressor, ...]:
-        return self.calibrator, self.flat_calibrator, self.likelihood, self.suppressor
+        return self.calibrator, self.flat_calibrator, self.likelihood, self.drift, self.suppressor
 
     def _slot(self, t: np.ndarray) -> np.ndarray:
         p = self.params
@@ -118,8 +122,9 @@ class ResidualBank:
         p, v, m = self.params, self._vec, self._mat
         n, mu, var, prev, dvar, fast = (v[k][ids] for k in ("n", "mu", "var", "prev", "dvar", "fast"))
         slot = self._slot(t)
+        gap, since, before = self._gaps(ids, n, t)
         if p.seasonal:
-            self._carry_over(ids, n, t, slot)
+            self._carry_over(ids, n, slot, gap, since, before)
         sm, sv, sn = (m[k][ids, slot].astype(np.float64) for k in ("smu", "svar", "sn"))
         floor2 = (np.abs(mu) * p.rel_floor + 1e-9) ** 2
         sd = np.sqrt(var + floor2)
@@ -151,6 +156,10 @@ class ResidualBank:
             score = self.calibrator.step(ids, surprise, warm, learning)
             if p.likelihood:  # a single 5-sigma value already says all it can about a sustained episode
                 score = combine(score, self.likelihood.step(ids, np.minimum(surprise, 12.5), warm, learning))
+            if p.drift:
+                signed = np.clip(self.residual, -p.clip, p.clip)
+                pace = np.where(gap > 0, gap / p.drift_interval_s, 1.0)
+                score = combine(score, self.drift.step(ids, signed, warm, learning, pace))
             residual_anomalous = score >= threshold
             if p.suppress_hold:  # one alert per episode; a stuck sensor (below) keeps its own escalation
                 score = self.suppressor.step(ids, score, threshold)
@@ -206,23 +215,30 @@ class ResidualBank:
         m["sn"][ids, slot] = sn + 1.0
         return score, expected
 
-    def _carry_over(self, ids: np.ndarray, n: np.ndarray, t: np.ndarray, slot: np.ndarray) -> None:
-        """A dense series entering a slot starts it from the slot it just left (mean, variance, count).
-
-        Dense: more than `season_visit_values` values per visit, from an EWMA of the reporting interval
-        (gaps capped at a slot). Its slot EWMA has forgotten all but the last minute of yesterday's visit, which
-        lies half an hour of trend away; today's values just before the boundary are the better prediction.
-        A series that was silent for longer than a slot keeps the old slot (nothing fresher to carry).
+    def _gaps(self, ids: np.ndarray, n: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each series' mean reporting interval (EWMA of its gaps, capped at a slot; 0 before its second value),
+        the time since its previous value and that value's slot: memories kept in time rather than in values.
         """
-        v, m, slot_s = self._vec, self._mat, DAY_S / self.params.season_slots
+        v, slot_s = self._vec, DAY_S / self.params.season_slots
         last = v["last"][ids]
         since = t - last
         gap_now = np.clip(since, 0.0, slot_s)
         old = v["gap"][ids]
         gap = np.where(n >= 1, np.where(old > 0, old + GAP_ALPHA * (gap_now - old), gap_now), 0.0)
         v["gap"][ids], v["last"][ids] = gap, t
+        return gap, since, self._slot(last)
+
+    def _carry_over(self, ids: np.ndarray, n: np.ndarray, slot: np.ndarray, gap: np.ndarray, since: np.ndarray,
+                    before: np.ndarray) -> None:
+        """A dense series entering a slot starts it from the slot it just left (mean, variance, count).
+
+        Dense: more than `season_visit_values` values per visit, from the reporting interval (`_gaps`). Its
+        slot EWMA has forgotten all but the last minute of yesterday's visit, which lies half an hour of trend
+        away; today's values just before the boundary are the better prediction. A series that was silent
+        for longer than a slot keeps the old slot (nothing fresher to carry).
+        """
+        m, slot_s = self._mat, DAY_S / self.params.season_slots
         dense = (gap > 0) & (self.params.season_visit_values * gap < slot_s)
-        before = self._slot(last)
         k = np.flatnonzero(dense & (n >= 1) & (before != slot) & (since <= slot_s))
         if len(k):
             sid, to, frm = ids[k], slot[k], before[k]
@@ -231,7 +247,8 @@ class ResidualBank:
 
     def __getstate__(self) -> dict[str, Any]:
         return {"params": asdict(self.params), "capacity": self.capacity, "vec": self._vec, "mat": self._mat,
-                "cal": self.calibrator, "flat": self.flat_calibrator, "lik": self.likelihood, "sup": self.suppressor}
+                "cal": self.calibrator, "flat": self.flat_calibrator, "lik": self.likelihood, "sup": self.suppressor,
+                "drift": self.drift}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.params = BankParams(**state["params"])
@@ -242,5 +259,9 @@ class ResidualBank:
             self._vec.setdefault(k, np.zeros(self.capacity))
         self.calibrator, self.flat_calibrator = state["cal"], state["flat"]
         self.likelihood, self.suppressor = state["lik"], state["sup"]
+        p = self.params  # snapshots from before the drift score start it fresh
+        self.drift = state.get("drift") or AnomalyLikelihood(p.drift_short_alpha, p.drift_long_alpha, p.drift_decades,
+                                                             p.drift_min_std, two_sided=True)
+        self.drift.ensure(self.capacity)
         self.flat_won = np.zeros(0, dtype=bool)
         self.residual = np.zeros(0)

@@ -8,7 +8,10 @@ not. Numenta keeps a window of 8,640 raw scores per series; exponentially weight
 answer in five floats per series, which is what lets a worker hold 200,000 series.
 
 The tail probability `q` becomes a score in [0, 1] on a log scale, `-log10(q) / decades` (Numenta's
-log-likelihood), so 0.9 means "a one in 10**(0.9 * decades) event for this series".
+log-likelihood), so 0.9 means "a one in 10**(0.9 * decades) event for this series". Fed with the *signed*
+residual and read two-sided, the same estimator is a mean-shift (drift) test: the recent mean residual
+against its own history, which absorbs the autocorrelation a plain CUSUM on real series would mistake for
+a shift.
 
 `Suppressor` is the de-duplicating half of calibration: after a series crosses its threshold it stays
 quiet for `hold` values, so an anomaly episode yields one alert (NAB also credits only the first detection
@@ -50,14 +53,29 @@ class AnomalyLikelihood:
     >>> burst = [float(lik.step(ids, np.array([4.0]), on)[0]) for _ in range(5)]
     >>> burst[-1] > 0.9                             # five surprising values in a row
     True
+
+    Two-sided on signed residuals (the bank's drift score): noise stays quiet, a lasting move of one sigma
+    *down* is found, which no single value of it would reveal.
+
+    >>> drift = AnomalyLikelihood(0.01, 1e-3, 4.0, 0.1, two_sided=True)
+    >>> drift.ensure(1)
+    >>> calm = [float(drift.step(ids, rng.normal(size=1), on)[0]) for _ in range(3000)]
+    >>> max(calm[500:]) < 0.9
+    True
+    >>> moved = [float(drift.step(ids, rng.normal(size=1) - 1.0, on)[0]) for _ in range(200)]
+    >>> max(moved) > 0.9
+    True
     """
 
+    two_sided = False  # class default: snapshots pickled before it existed still load
+
     def __init__(self, short_alpha: float = 0.2, long_alpha: float = 1e-3, decades: float = 6.0,
-                 min_std: float = 0.1) -> None:
+                 min_std: float = 0.1, two_sided: bool = False) -> None:
         self.short_alpha = short_alpha
         self.long_alpha = long_alpha
         self.decades = decades
         self.min_std = min_std
+        self.two_sided = two_sided  # a short-term mean far *below* its history is as telling (signed inputs)
         self._state = {k: np.zeros(0) for k in ("short", "mean", "var", "n")}
 
     def ensure(self, capacity: int) -> None:
@@ -69,17 +87,21 @@ class AnomalyLikelihood:
         for v in self._state.values():
             v[ids] = 0.0
 
-    def step(self, ids: np.ndarray, raw: np.ndarray, active: np.ndarray, learning: np.ndarray | None = None
-             ) -> np.ndarray:
-        """Fold `raw` into the short-term mean, score it against the long-term moments, then learn them."""
+    def step(self, ids: np.ndarray, raw: np.ndarray, active: np.ndarray, learning: np.ndarray | None = None,
+             pace: np.ndarray | float = 1.0) -> np.ndarray:
+        """Fold `raw` into the short-term mean, score it against the long-term moments, then learn them.
+
+        `pace` scales both memories per series (alpha x pace, at most 1): a memory counted in time, not in values.
+        """
         s = self._state
         n, mean, var = s["n"][ids], s["mean"][ids], s["var"][ids]
-        a_short = np.maximum(self.short_alpha, 1.0 / (n + 1.0))
+        a_short = np.maximum(np.minimum(self.short_alpha * pace, 1.0), 1.0 / (n + 1.0))
         short = s["short"][ids] + a_short * (raw - s["short"][ids])
         z = (short - mean) / np.sqrt(var + self.min_std**2)
+        z = np.abs(z) if self.two_sided else z
         score = np.where(active & (n > 0), np.minimum(neg_log10_tail(z) / self.decades, 1.0), 0.0)
         learning = active if learning is None else learning
-        a = np.maximum(self.long_alpha, 1.0 / (n + 1.0))
+        a = np.maximum(np.minimum(self.long_alpha * pace, 1.0), 1.0 / (n + 1.0))
         d = short - mean
         s["short"][ids] = short
         s["mean"][ids] = np.where(learning, mean + a * d, mean)

@@ -54,3 +54,13 @@ class BankParams:
     lik_decades: float = 4.0
     lik_min_std: float = 0.3
     suppress_hold: int = 50  # values of quiet after an alert (0: off)
+    drift: bool = True  # mean shift: the recent mean signed residual against its own history, two-sided (the
+    # likelihood's estimator on another input). It found the misconfigured-ASG window, a move of a bursty CPU
+    # gauge's typical value by z ~1 that neither the record nor the likelihood sees (+1.2 NAB points)
+    drift_short_alpha: float = 0.01  # ~100 values at `drift_interval_s`: hours, not minutes
+    drift_long_alpha: float = 1e-3
+    drift_decades: float = 4.0
+    drift_min_std: float = 0.1
+    drift_interval_s: float = 300.0  # the memories above are per value at this reporting interval and are
+    # counted in time otherwise: a camera reporting every 10 s would call a 17-minute traffic episode a
+    # shift (measured: an extra anomaly record kept an accident's incident open and hid a crowd surge)
