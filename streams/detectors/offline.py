@@ -14,6 +14,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+MIN_SILENCE_S = 60.0
+
 
 class OfflineBank:
     """Per-device last-seen time and expected reporting interval, in arrays indexed by device slot.
@@ -29,10 +31,10 @@ class OfflineBank:
     """
 
     #: Class default, so snapshots pickled before the floor existed restore with it.
-    min_silence_s = 60.0
+    min_silence_s = MIN_SILENCE_S
 
     def __init__(self, misses: float = 3.0, alpha: float = 0.05, min_reports: int = 5,
-                 min_silence_s: float = 60.0) -> None:
+                 min_silence_s: float = MIN_SILENCE_S) -> None:
         self.misses = misses
         self.min_silence_s = min_silence_s
         self.alpha = alpha

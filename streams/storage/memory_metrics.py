@@ -34,9 +34,13 @@ class ClickHouseMemory(Collector):
     def __init__(self, store: Any) -> None:
         self.store = store
 
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        """The family without samples: registering must not query ClickHouse (without this method the
+        registry calls `collect` to learn the name, a query on the API's start-up path)."""
+        yield _family()
+
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily("citybrain_clickhouse_memory_bytes",
-                                   "ClickHouse's tracked memory and its caches (system.metrics)", labels=["what"])
+        family = _family()
         try:
             rows = self.store.query(SQL)
         except Exception:  # noqa: BLE001 - a scrape must not fail because the database is down
@@ -44,3 +48,8 @@ class ClickHouseMemory(Collector):
         for row in rows:
             family.add_metric([FIGURES[row["metric"]]], float(row["value"]))
         yield family
+
+
+def _family() -> GaugeMetricFamily:
+    return GaugeMetricFamily("citybrain_clickhouse_memory_bytes",
+                             "ClickHouse's tracked memory and its caches (system.metrics)", labels=["what"])

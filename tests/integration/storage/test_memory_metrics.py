@@ -32,3 +32,17 @@ class _Down:
 def test_a_scrape_while_clickhouse_is_down_still_answers() -> None:
     text = _scrape(_Down())
     assert "# TYPE citybrain_clickhouse_memory_bytes gauge" in text and "what=" not in text
+
+
+class _Counting:
+    queries = 0
+
+    def query(self, *_: Any, **__: Any) -> list[dict[str, Any]]:
+        self.queries += 1
+        return []
+
+
+def test_registering_does_not_query_clickhouse() -> None:
+    store = _Counting()
+    CollectorRegistry(auto_describe=True).register(ClickHouseMemory(store))
+    assert store.queries == 0
