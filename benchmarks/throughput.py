@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaProducer
 
 from benchmarks.harness import Pipeline, committed, cpu_seconds, lag, wait_caught_up
 from benchmarks.workload import generate
+from ingest.settings import get_kafka_settings
 from ingest.topics import EVENTS_TOPIC
 from streams.settings import get_detection_settings, get_sink_settings
 
@@ -32,7 +33,8 @@ def produce(bootstrap: str, messages: list[tuple[int, bytes]], topic: str = EVEN
 
     async def send_all() -> dict[int, int]:
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=1 << 20,
-                                    max_request_size=8 << 20, acks=1)
+                                    max_request_size=8 << 20, acks=1,
+                                    compression_type=get_kafka_settings().compression_type)
         await producer.start()
         try:
             futures = [await producer.send(topic, value=v, partition=p) for p, v in messages]

@@ -105,7 +105,7 @@ def inject(platform: LocalPlatform, fault: str, feeder: Feeder, drain_s: float =
 
 
 def run_chaos(data_dir: Path, *, soak_s: float, rate: float, faults: list[str], every_s: float = 30.0,
-              warmup_s: float = 20.0, sample_s: float = 2.0, devices: int = 12,
+              warmup_s: float = 20.0, sample_s: float = 2.0, devices: int = 12, batch: int | None = None,
               progress: bool = True) -> ChaosReport:
     unknown = set(faults) - set(FAULTS)
     if unknown:
@@ -126,7 +126,7 @@ def run_chaos(data_dir: Path, *, soak_s: float, rate: float, faults: list[str], 
 
         while elapsed() < soak_s:
             fault, before = (faults[turn % len(faults)] if faults else None), len(done)
-            with feeder.live(rate):  # worker and sink die under load; the broker only once drained
+            with feeder.live(rate, batch):  # worker and sink die under load; the broker only once drained
                 while elapsed() < soak_s and time.monotonic() < next_fault:
                     memory.sample(runner)
                     time.sleep(sample_s)

@@ -62,6 +62,10 @@ class EventPublisher:
             "acks": "all",
             "enable_idempotence": self.settings.idempotent_producer,
             "linger_ms": self.settings.linger_ms,
+            "compression_type": self.settings.compression_type,
+            # one batch may hold the packed messages of several concurrent requests for the same partition:
+            # the embedded broker's fetch slows with the number of batches it holds, not with their bytes
+            "max_batch_size": MAX_MESSAGE_BYTES,
             "max_request_size": MAX_MESSAGE_BYTES + 100_000,
             "request_timeout_ms": int(self.timeout_s * 1000),
         }

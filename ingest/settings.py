@@ -41,10 +41,19 @@ class KafkaSettings(BaseSettings):
     # Events per packed Kafka message (CloudEvents batch mode); amortises per-message overhead.
     max_events_per_message: int = 500
     linger_ms: int = 5
+    # Compression of every batch the platform produces. The embedded broker keeps its whole log in memory with
+    # no retention: lz4 cut the bytes it holds per event from ~270 to ~40 (BENCHMARKS.md, "Broker memory").
+    # Consumers decompress by themselves (aiokafka through cramjam, kafka-python through lz4).
+    compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] = "lz4"
     client_id: str = "citybrain"
     # Idempotent producer: a send retried after a lost acknowledgement is written once, not twice. Apache
     # Kafka supports it and deploy/ turns it on; the embedded Tansu broker refuses it, hence off by default.
     idempotent_producer: bool = False
+
+    @property
+    def compression_type(self) -> str | None:
+        """What the Kafka clients take: `None` for no compression."""
+        return None if self.compression == "none" else self.compression
 
 
 class PrivacySettings(BaseSettings):

@@ -68,6 +68,7 @@ app = faust.App(
     broker_heartbeat_interval=kafka.heartbeat_interval_ms / 1000,
     broker_commit_interval=1.0,
     producer_linger_ms=kafka.linger_ms,
+    producer_compression_type=kafka.compression_type,
     # packed messages are ~100 kB each: fetch many per round trip, not faust's default 1 MiB
     consumer_max_fetch_size=det.max_fetch_partition_bytes,
     producer_max_request_size=8 * 1024 * 1024,

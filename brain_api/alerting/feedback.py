@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from ingest.errors import BrokerUnavailable
+from ingest.settings import get_kafka_settings
 from streams.topics import FEEDBACK_TOPIC
 
 
@@ -45,7 +46,8 @@ class FeedbackPublisher:
 
         self.timeout_s = timeout_s
         self._producer = KafkaProducer(bootstrap_servers=bootstrap, client_id=client_id, acks="all",
-                                       linger_ms=0, max_block_ms=int(timeout_s * 1000))
+                                       linger_ms=0, max_block_ms=int(timeout_s * 1000),
+                                       compression_type=get_kafka_settings().compression_type)
 
     def publish(self, records: Iterable[Mapping[str, Any]]) -> int:
         """Send and wait for the acks; `BrokerUnavailable` (-> 503) when Kafka did not take them."""
