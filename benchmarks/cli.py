@@ -75,6 +75,14 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_baseline)
 
+    p = kinds.add_parser("broker", help="the embedded broker: fetch time per stored batch, memory per event held",
+                         formatter_class=formatter, epilog="example:\n  citybrain bench broker --json")
+    p.add_argument("--batches", type=int, default=60_000, help="single-record batches stored in one partition")
+    p.add_argument("--step", type=int, default=10_000, help="batches between fetch-time readings")
+    p.add_argument("--events", type=int, default=1_000_000, help="packed events stored for the memory figure")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_broker)
+
 
 def _throughput(args: argparse.Namespace) -> int:
     from benchmarks.throughput import bench_throughput
@@ -87,6 +95,13 @@ def _baseline(args: argparse.Namespace) -> int:
     from benchmarks.baseline import bench_baseline
 
     _print(bench_baseline(args.devices, args.events, args.baseline_events), args.json)
+    return 0
+
+
+def _broker(args: argparse.Namespace) -> int:
+    from benchmarks.broker import bench_broker
+
+    _print(bench_broker(args.batches, args.step, args.events), args.json)
     return 0
 
 

@@ -53,6 +53,47 @@ def test_produce_consume_roundtrip_keeps_order(kafka_bootstrap: str, topic: str)
     assert _read_all(kafka_bootstrap, topic, 200) == list(range(200))
 
 
+def test_lz4_batches_round_trip_to_both_client_libraries(kafka_bootstrap: str, topic: str) -> None:
+    """The platform compresses every batch (CITYBRAIN_KAFKA_COMPRESSION=lz4): the broker must store and serve
+    them untouched, and both consumers the platform uses (aiokafka in the worker, kafka-python in the sink)
+    must decompress them."""
+    from aiokafka import AIOKafkaConsumer
+
+    values = [f"reading-{i}-".encode() * 40 for i in range(300)]
+
+    async def produce_then_read() -> list[bytes]:
+        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, compression_type="lz4", linger_ms=20)
+        await producer.start()
+        try:
+            await asyncio.gather(*[await producer.send(topic, v, partition=0) for v in values])
+        finally:
+            await producer.stop()
+        consumer = AIOKafkaConsumer(topic, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest",
+                                    enable_auto_commit=False)
+        await consumer.start()
+        got: list[bytes] = []
+        try:
+            deadline = time.monotonic() + 10
+            while len(got) < len(values) and time.monotonic() < deadline:
+                for records in (await consumer.getmany(timeout_ms=200)).values():
+                    got += [r.value for r in records]
+        finally:
+            await consumer.stop()
+        return got
+
+    assert asyncio.run(produce_then_read()) == values
+    consumer = KafkaConsumer(bootstrap_servers=kafka_bootstrap, enable_auto_commit=False)
+    tp = TopicPartition(topic, 0)
+    consumer.assign([tp])
+    consumer.seek_to_beginning(tp)
+    got: list[bytes] = []
+    deadline = time.monotonic() + 10
+    while len(got) < len(values) and time.monotonic() < deadline:
+        got += [r.value for recs in consumer.poll(200).values() for r in recs]
+    consumer.close()
+    assert got == values
+
+
 def test_group_commit_resumes_where_it_left_off(kafka_bootstrap: str, topic: str, unique_name: str) -> None:
     _produce(kafka_bootstrap, topic, 10, linger_ms=0)
     opts = dict(bootstrap_servers=kafka_bootstrap, group_id=unique_name, auto_offset_reset="earliest",

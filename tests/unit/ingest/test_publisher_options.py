@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ingest.packing import MAX_MESSAGE_BYTES
 from ingest.publisher import EventPublisher
 from ingest.settings import KafkaSettings
 
@@ -14,3 +15,12 @@ def test_acks_all_and_idempotence_follows_the_setting() -> None:
     assert embedded.producer_options()["enable_idempotence"] is False
     assert server.producer_options()["enable_idempotence"] is True
     assert server.producer_options()["bootstrap_servers"] == "kafka:9092"
+
+
+def test_batches_are_lz4_compressed_by_default_and_can_hold_several_requests() -> None:
+    options = EventPublisher("127.0.0.1:9", settings=KafkaSettings()).producer_options()
+    assert options["compression_type"] == "lz4"
+    # a batch holds at least one whole packed message, so concurrent requests can share one
+    assert options["max_batch_size"] >= MAX_MESSAGE_BYTES
+    plain = EventPublisher("127.0.0.1:9", settings=KafkaSettings(compression="none")).producer_options()
+    assert plain["compression_type"] is None
