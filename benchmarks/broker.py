@@ -12,25 +12,20 @@ Two figures explain it and size the workarounds (docs/guarantees.md, BENCHMARKS.
 
 from __future__ import annotations
 
-import asyncio
 import statistics
 import time
 from typing import Any
 
 import numpy as np
-from aiokafka import AIOKafkaProducer
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import KafkaAdminClient, NewTopic
 
+from benchmarks.throughput import produce
 from benchmarks.workload import generate
 from deploy.broker import EmbeddedBroker
 from deploy.faults import rss_mb
-
-
-def _topic(bootstrap: str, name: str, partitions: int) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    admin.create_topics([NewTopic(name, partitions, 1)])
-    admin.close()
+from deploy.topics import ensure_topics
+from ingest.settings import KafkaSettings
+from ingest.topics import EVENTS_TOPIC
 
 
 def _tail_fetch_ms(consumer: KafkaConsumer, tp: TopicPartition, end: int, repeats: int = 5) -> float:
@@ -49,15 +44,15 @@ def fetch_cost(batches: int, step: int) -> dict[str, Any]:
     """Tail-fetch time after every `step` single-record batches, and its slope per stored batch."""
     points: dict[int, float] = {}
     with EmbeddedBroker() as broker:
-        _topic(broker.bootstrap, "cost", 1)
+        ensure_topics(broker.bootstrap, partitions=1)
         producer = KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all", linger_ms=0,
                                  max_in_flight_requests_per_connection=1)
         consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=100)
-        tp = TopicPartition("cost", 0)
+        tp = TopicPartition(EVENTS_TOPIC, 0)
         consumer.assign([tp])
         for stored in range(step, batches + 1, step):
             for _ in range(step):  # each send waits for its ack, so each record is a batch of its own
-                producer.send("cost", b"x" * 200, partition=0).get(timeout=30)
+                producer.send(EVENTS_TOPIC, b"x" * 200, partition=0).get(timeout=30)
             points[stored] = round(_tail_fetch_ms(consumer, tp, stored), 2)
         producer.close()
         consumer.close()
@@ -66,28 +61,19 @@ def fetch_cost(batches: int, step: int) -> dict[str, Any]:
     return {"tail_fetch_ms_by_stored_batches": points, "fetch_us_per_stored_batch": round(slope, 3)}
 
 
-def bytes_per_event(events: int, compression: str | None) -> float:
-    """Broker RSS growth per event after producing simulator-shaped packed events."""
+def bytes_per_event(events: int, compression: str) -> float:
+    """Broker RSS growth per event after producing simulator-shaped packed events (`compression`: a
+    `CITYBRAIN_KAFKA_COMPRESSION` value)."""
     workload = generate(10_000, events, 8)
-
-    async def send_all(bootstrap: str) -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=1 << 20,
-                                    max_request_size=8 << 20, compression_type=compression)
-        await producer.start()
-        try:
-            await asyncio.gather(*[await producer.send("held", v, partition=p) for p, v in workload.messages])
-        finally:
-            await producer.stop()
-
     with EmbeddedBroker() as broker:
-        _topic(broker.bootstrap, "held", 8)
+        ensure_topics(broker.bootstrap, partitions=8)
         assert broker.proc is not None
         before = rss_mb(broker.proc.pid) or 0.0
-        asyncio.run(send_all(broker.bootstrap))
+        produce(broker.bootstrap, workload.messages, settings=KafkaSettings(compression=compression))
         return ((rss_mb(broker.proc.pid) or 0.0) - before) * 2**20 / events
 
 
 def bench_broker(batches: int = 60_000, step: int = 10_000, events: int = 1_000_000) -> dict[str, Any]:
     result = fetch_cost(batches, step)
-    result["bytes_per_event"] = {c or "none": round(bytes_per_event(events, c), 1) for c in (None, "lz4")}
+    result["bytes_per_event"] = {c: round(bytes_per_event(events, c), 1) for c in ("none", "lz4")}
     return result

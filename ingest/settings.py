@@ -42,7 +42,7 @@ class KafkaSettings(BaseSettings):
     max_events_per_message: int = 500
     linger_ms: int = 5
     # Compression of every batch the platform produces. The embedded broker keeps its whole log in memory with
-    # no retention: lz4 cut the bytes it holds per event from ~270 to ~40 (BENCHMARKS.md, "Broker memory").
+    # no retention: lz4 cut the bytes it holds per event from 276 to 34 (BENCHMARKS.md, "Embedded broker").
     # Consumers decompress by themselves (aiokafka through cramjam, kafka-python through lz4).
     compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] = "lz4"
     client_id: str = "citybrain"

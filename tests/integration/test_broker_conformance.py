@@ -14,6 +14,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.consumer.fetcher import ConsumerRecord
 
 pytestmark = pytest.mark.integration
 
@@ -34,18 +35,23 @@ def _produce(bootstrap: str, topic: str, n: int, linger_ms: int) -> None:
     producer.close()
 
 
-def _read_all(bootstrap: str, topic: str, expect: int) -> list[int]:
+def _read_records(bootstrap: str, topic: str, expect: int) -> list[ConsumerRecord]:
+    """Partition 0 from the beginning with kafka-python, until `expect` records or 10 s."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap)
     tp = TopicPartition(topic, 0)
     consumer.assign([tp])
     consumer.seek_to_beginning(tp)
-    offsets: list[int] = []
+    records: list[ConsumerRecord] = []
     deadline = time.monotonic() + 10
-    while len(offsets) < expect and time.monotonic() < deadline:
-        for records in consumer.poll(200).values():
-            offsets += [r.offset for r in records]
+    while len(records) < expect and time.monotonic() < deadline:
+        for batch in consumer.poll(200).values():
+            records += batch
     consumer.close()
-    return offsets
+    return records
+
+
+def _read_all(bootstrap: str, topic: str, expect: int) -> list[int]:
+    return [r.offset for r in _read_records(bootstrap, topic, expect)]
 
 
 def test_produce_consume_roundtrip_keeps_order(kafka_bootstrap: str, topic: str) -> None:
@@ -82,16 +88,7 @@ def test_lz4_batches_round_trip_to_both_client_libraries(kafka_bootstrap: str, t
         return got
 
     assert asyncio.run(produce_then_read()) == values
-    consumer = KafkaConsumer(bootstrap_servers=kafka_bootstrap, enable_auto_commit=False)
-    tp = TopicPartition(topic, 0)
-    consumer.assign([tp])
-    consumer.seek_to_beginning(tp)
-    got: list[bytes] = []
-    deadline = time.monotonic() + 10
-    while len(got) < len(values) and time.monotonic() < deadline:
-        got += [r.value for recs in consumer.poll(200).values() for r in recs]
-    consumer.close()
-    assert got == values
+    assert [r.value for r in _read_records(kafka_bootstrap, topic, len(values))] == values
 
 
 def test_group_commit_resumes_where_it_left_off(kafka_bootstrap: str, topic: str, unique_name: str) -> None:

@@ -20,6 +20,6 @@ def test_fetch_cost_reads_the_tail_after_every_step() -> None:
 
 
 def test_lz4_batches_hold_far_fewer_bytes_per_event() -> None:
-    plain, lz4 = bytes_per_event(200_000, None), bytes_per_event(200_000, "lz4")
+    plain, lz4 = bytes_per_event(200_000, "none"), bytes_per_event(200_000, "lz4")
     assert plain > 100, f"{plain:.0f} B per uncompressed event: packed readings are ~270 B of JSON"
     assert lz4 < plain / 3, f"lz4 {lz4:.0f} B vs plain {plain:.0f} B per event"
