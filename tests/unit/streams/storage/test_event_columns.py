@@ -22,14 +22,15 @@ DOUBTFUL: list[dict[str, Any]] = [
     {"cell": 7}, {"flags": ["ok", 1]}, {"flags": "ok"},
     {"schema_version": True}, {"schema_version": "1"},
     {"time": "2026-11-21T10:00:00"},  # naive: the per-event path refuses it too
-    {"time": "yesterday"}, {"received_at": 17},
+    {"time": "yesterday"}, {"time": 1795226400000}, {"received_at": 17}, {"received_at": ""},
+    {"measurements": {"speed_kmh": None}}, {"type": ""},
 ]
 
 
 @pytest.mark.parametrize("change", DOUBTFUL, ids=lambda c: ",".join(f"{k}={v!r}" for k, v in c.items()))
 def test_doubtful_events_leave_the_fast_path(change: dict[str, Any]) -> None:
     events = [event_dict() for _ in range(3)] + [event_dict(**change)]
-    assert fast_event_columns(events) is None
+    assert fast_event_columns(orjson.dumps(events)) is None
     decoded = decode_event_message(orjson.dumps(events))
     assert decoded.count + len(decoded.rejects) == 4  # nothing vanishes on the way to the per-event path
 
@@ -38,7 +39,7 @@ def test_fast_and_per_event_paths_store_the_same_values() -> None:
     events = [event_dict(flags=["calibrated"], attributes={"lane": 2}, received_at="2026-11-21T02:00:01Z"),
               event_dict(type="report", device_id=None, category="citizen", cell="88309a553dfffff",
                          received_at="2026-11-21T10:00:02+08:00")]
-    fast = fast_event_columns(events)
+    fast = fast_event_columns(orjson.dumps(events))
     assert fast is not None
     slow = decode_event_message(orjson.dumps(events + [{"id": "bad"}]))  # one reject: the per-event path
     assert len(slow.rows) == 2
