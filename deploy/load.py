@@ -2,9 +2,9 @@
 
 Readings of `devices` traffic detectors go to `POST /api/v1/events` in batches; a batch that gets no 202
 (API restarting, broker away) is re-sent with the same ids until it is answered, so at-least-once on the
-client side must still end up stored exactly once. Every answer is booked in a `Ledger`. Devices sit
-~20 km apart so each has its own district (fusion never merges two spikes), and `warm_up` gives each a
-history so that `spike` — an obvious jam — must raise an alert naming its event id.
+client side must still end up stored exactly once. Every answer is booked in a `Ledger`. Devices sit on
+a square grid ~5 km apart, far beyond fusion's ring of ~1 km cells (fusion never merges two spikes), and
+`warm_up` gives each a history so that `spike` — an obvious jam — must raise an alert naming its event id.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from deploy.accounting import Ledger
 
 HISTORY = 240  # minutes of per-minute history a device needs before a spike is judged on it
 PER_SENDER = 1500  # events/s one posting thread is asked for: a loaded API answers a request in ~100 ms
+SPACING = 0.05  # degrees between grid neighbours; a square grid keeps a million devices inside lat/lon range
 
 
 class Feeder:
@@ -33,6 +34,8 @@ class Feeder:
         self.headers = {**headers, "Content-Type": "application/json"}
         self.ledger = Ledger(source)
         self.devices = [f"rel-{source.rsplit('/', 1)[-1]}-{i}" for i in range(devices)]
+        self._index = {d: i for i, d in enumerate(self.devices)}
+        self._side = max(1, math.ceil(math.sqrt(devices)))
         self.rng = random.Random(seed)
         self.timeout_s = timeout_s
         self.failures = 0  # requests that got no 202 (each is retried)
@@ -52,8 +55,8 @@ class Feeder:
             client.close()
 
     def position(self, device: str) -> tuple[float, float]:
-        i = self.devices.index(device)
-        return 30.0 + 0.2 * (i % 6), 119.5 + 0.2 * (i // 6)
+        i = self._index[device]
+        return 30.0 + SPACING * (i % self._side), 119.5 + SPACING * (i // self._side)
 
     def reading(self, device: str, at: datetime, *, spike: bool = False) -> dict[str, Any]:
         lat, lon = self.position(device)

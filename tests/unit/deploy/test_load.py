@@ -1,4 +1,5 @@
-"""The chaos feeder: above one sender's rate several threads post side by side, and the books stay exact."""
+"""The chaos feeder: above one sender's rate several threads post side by side, the books stay exact, and
+any fleet size fits on the map."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import h3
 import orjson
 import pytest
 
 from deploy import load
 from deploy.load import Feeder
+from ingest.geo import cell_of
 
 
 class _Ingest(BaseHTTPRequestHandler):
@@ -56,3 +59,15 @@ def test_several_senders_reach_the_rate_and_every_id_is_booked_once(ingest: str,
     assert len(sent) == len(set(sent)) == len(feeder.ledger.accepted)
     assert set(sent) == feeder.ledger.accepted and not feeder.ledger.uncertain
     assert 1200 <= len(sent) <= 4000  # about two seconds at 1,200 events/s, all three threads sending
+
+
+def test_a_large_fleet_stays_on_the_globe_and_no_two_devices_share_a_fusion_ring() -> None:
+    """Above ~1,800 devices the old single-row layout ran past longitude 180 and ingest refused the readings."""
+    feeder = Feeder("http://unused", {}, "test/grid", devices=200_000)
+    lats, lons = zip(*(feeder.position(d) for d in feeder.devices), strict=True)
+    assert -90 <= min(lats) and max(lats) <= 90 and -180 <= min(lons) and max(lons) <= 180
+    first = feeder.devices[:50]  # a corner of the grid: its neighbours in both directions
+    cells = [cell_of(*feeder.position(d)) for d in first + feeder.devices[feeder._side:feeder._side + 50]]
+    assert len(set(cells)) == len(cells)
+    ring = {c for cell in cells[:1] for c in h3.grid_disk(cell, 1)}
+    assert not ring & set(cells[1:])
