@@ -23,7 +23,8 @@ makes one threshold fit a CPU gauge and a taxi count) and the *anomaly likelihoo
 surprise is far in the tail of this series' own history: sustained oddity), plus a *drift* score (the same
 estimator on the signed residual, two-sided, memories counted in time: a typical value that moved by about
 one sigma for hours, which neither of the others sees). After an alert the residual
-score is held down for `suppress_hold` values, so one episode raises one alert. Score first, then learn;
+score is held down for `suppress_hold` values, and for as long as it stays near the threshold
+(`suppress_rearm`), so one episode raises one alert. Score first, then learn;
 values judged anomalous are learned with a small weight, so a spike does not poison the baseline but a
 lasting level shift is absorbed. `residual` keeps the last step's signed standardised residuals for the
 multivariate detector.
@@ -71,7 +72,7 @@ class ResidualBank:
         self.likelihood = AnomalyLikelihood(p.lik_short_alpha, p.lik_long_alpha, p.lik_decades, p.lik_min_std)
         self.drift = AnomalyLikelihood(p.drift_short_alpha, p.drift_long_alpha, p.drift_decades, p.drift_min_std,
                                        two_sided=True)
-        self.suppressor = Suppressor(p.suppress_hold)
+        self.suppressor = Suppressor(p.suppress_hold, rearm=p.suppress_rearm)
         self.flat_won = np.zeros(0, dtype=bool)  # per step: which scores came from the flatline part
         self.residual = np.zeros(0)  # per step: standardised signed residual of each value
         self._vec = {k: np.zeros(0) for k in (
@@ -259,6 +260,7 @@ class ResidualBank:
             self._vec.setdefault(k, np.zeros(self.capacity))
         self.calibrator, self.flat_calibrator = state["cal"], state["flat"]
         self.likelihood, self.suppressor = state["lik"], state["sup"]
+        self.suppressor.rearm = self.params.suppress_rearm  # snapshots from before the hysteresis take it up
         p = self.params  # snapshots from before the drift score start it fresh
         self.drift = state.get("drift") or AnomalyLikelihood(p.drift_short_alpha, p.drift_long_alpha, p.drift_decades,
                                                              p.drift_min_std, two_sided=True)

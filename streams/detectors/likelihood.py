@@ -15,7 +15,10 @@ a shift.
 
 `Suppressor` is the de-duplicating half of calibration: after a series crosses its threshold it stays
 quiet for `hold` values, so an anomaly episode yields one alert (NAB also credits only the first detection
-in a window and charges the later ones outside it as false positives).
+in a window and charges the later ones outside it as false positives). With `rearm` the hold also lasts
+until the incoming score has dropped below `rearm` x threshold: an episode that outlasts the hold (the
+likelihood stays saturated while a burst drains out of its short-term mean) is still one episode, and the
+next alert needs the series to have calmed down first (hysteresis).
 """
 
 from __future__ import annotations
@@ -117,11 +120,22 @@ class Suppressor:
     >>> sup.ensure(1)
     >>> [float(sup.step(np.array([0]), np.array([s]), 0.9)[0]) for s in (0.95, 0.97, 0.5, 0.99, 0.99)]
     [0.95, 0.485, 0.25, 0.495, 0.99]
+
+    With `rearm`, a hold ends only once the incoming score has been below `rearm` x threshold: a score that
+    stays high is the same episode and does not alert again when the `hold` values are over.
+
+    >>> sup = Suppressor(hold=2, rearm=0.9)
+    >>> sup.ensure(1)
+    >>> [float(sup.step(np.array([0]), np.array([s]), 0.9)[0]) for s in (0.95, 0.97, 0.99, 0.95, 0.5, 0.95)]
+    [0.95, 0.485, 0.495, 0.475, 0.25, 0.95]
     """
 
-    def __init__(self, hold: int = 100, factor: float = 0.5) -> None:
+    rearm = 0.0  # class default: snapshots pickled before it existed still load (and behave as they did)
+
+    def __init__(self, hold: int = 100, factor: float = 0.5, rearm: float = 0.0) -> None:
         self.hold = hold
         self.factor = factor
+        self.rearm = rearm  # 0: the hold is exactly `hold` values
         self.left = np.zeros(0)
 
     def ensure(self, capacity: int) -> None:
@@ -136,5 +150,8 @@ class Suppressor:
         quiet = left > 0
         out = np.where(quiet, score * self.factor, score)
         fired = ~quiet & (score >= threshold)
-        self.left[ids] = np.where(fired, float(self.hold), np.maximum(left - 1.0, 0.0))
+        left = np.maximum(left - 1.0, 0.0)
+        if self.rearm:  # still high when the hold runs out: the same episode, hold one more value
+            left = np.where(quiet & (score >= self.rearm * threshold), np.maximum(left, 1.0), left)
+        self.left[ids] = np.where(fired, float(self.hold), left)
         return out
