@@ -49,3 +49,11 @@ def test_fast_and_per_event_paths_store_the_same_values() -> None:
     assert [{k: float(v) for k, v in m.items()} for m in fast["measurements"]] == [r["measurements"] for r in slow.rows]
     assert fast["time"].tolist() == [int(datetime.fromisoformat(r["time"]).timestamp() * 1000) for r in slow.rows]
     assert fast["received_at"].tolist()[0] == int(datetime(2026, 11, 21, 2, 0, 1, tzinfo=UTC).timestamp() * 1000)
+
+
+def test_a_message_mixing_stamped_and_unstamped_events_takes_the_per_event_path_and_keeps_all() -> None:
+    events = [event_dict() for _ in range(3)] + [event_dict(received_at="2026-11-21T02:00:01Z")]
+    assert fast_event_columns(orjson.dumps(events)) is None
+    decoded = decode_event_message(orjson.dumps(events))
+    assert decoded.count == 4 and not decoded.rejects
+    assert [r["received_at"] is None for r in decoded.rows] == [True, True, True, False]
