@@ -44,16 +44,26 @@ def _center_and_parent(cell: str, resolution: int) -> tuple[float, float, str] |
 
 
 def _activity(store: Store, principal: Principal, metric: str | None, since: datetime) -> Rows:
+    """Readings and their sum per cell from the minute rollup; distinct devices from `events` over the same
+    window (the minute rollup keeps no device state: migration 0023)."""
     scope, params = principal.scope_sql(department_col=None, category_col="category")
-    where = "minute >= {since:DateTime} AND cell != ''"
+    where, has_metric = "minute >= {since:DateTime} AND cell != ''", ""
     if metric:
         where += " AND metric = {metric:String}"
+        has_metric = " AND mapContains(measurements, {metric:String})"
         params = {**params, "metric": metric}
-    return store.query(
-        "SELECT cell, sum(n) AS readings, sum(total) AS total, uniqMerge(devices) AS devices"
+    params = {**params, "since": since}
+    rows = store.query(
+        "SELECT cell, sum(n) AS readings, sum(total) AS total"
         f" FROM rollup_cell_minute WHERE {where} AND ({scope}) GROUP BY cell",
-        {**params, "since": since},
+        params,
     )
+    devices = {r["cell"]: r["devices"] for r in store.query(
+        "SELECT cell, uniq(device_id) AS devices FROM events WHERE time >= {since:DateTime64(3, 'UTC')}"
+        f" AND cell != ''{has_metric} AND ({scope}) GROUP BY cell",
+        params,
+    )}
+    return [r | {"devices": devices.get(r["cell"], 0)} for r in rows]
 
 
 def _alerts(store: Store, principal: Principal) -> Rows:

@@ -82,10 +82,10 @@ CITY: list[tuple[str, str, str, str]] = [
     ("Anomalies per interval by detector", "timeseries", "time_series",
      "SELECT toStartOfInterval(time, INTERVAL $interval second) AS t, detector, count() AS anomalies "
      "FROM citybrain.anomalies WHERE $timeFilterByColumn(time) GROUP BY t, detector ORDER BY t"),
-    ("Reporting devices per cell (last hour, from the minute rollup)", "table", "table",
-     "SELECT cell, category, uniqMerge(devices) AS device_count, sum(n) AS samples "
-     "FROM citybrain.rollup_cell_minute WHERE minute >= now() - INTERVAL 1 HOUR "
-     "GROUP BY cell, category ORDER BY samples DESC LIMIT 50"),
+    ("Reporting devices per cell (last hour)", "table", "table",
+     "SELECT cell, category, uniq(device_id) AS device_count, count() AS readings "
+     "FROM citybrain.events WHERE time >= now() - INTERVAL 1 HOUR "
+     "GROUP BY cell, category ORDER BY readings DESC LIMIT 50"),
 ]
 
 

@@ -135,6 +135,20 @@ def _decoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
         return column
 
 
+def columns_of(table: pa.Table) -> dict[str, list[Any]]:
+    """Python columns of an Arrow table as `to_arrow` takes them back (Map columns as dicts).
+
+    >>> columns_of(to_arrow({"m": [{"x": 1.0}], "n": [2]}, {"m": "Map(String, Float64)", "n": "Int64"}))
+    {'m': [{'x': 1.0}], 'n': [2]}
+    """
+    out = {}
+    for name in table.column_names:
+        values = table.column(name).to_pylist()
+        out[name] = [None if v is None else dict(v) for v in values] if pa.types.is_map(table.schema.field(
+            name).type) else values
+    return out
+
+
 def rows_of(table: pa.Table) -> list[dict[str, Any]]:
     """Result rows as plain Python dicts (Map columns as dicts, like clickhouse-driver returns them).
 

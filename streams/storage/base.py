@@ -27,10 +27,13 @@ class Store(Protocol):
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run a SELECT; rows as dicts keyed by column name."""
 
-    def insert(
-        self, table: str, columns: Mapping[str, Sequence[Any]], *, dedup_token: str | None = None
-    ) -> int:
-        """Insert one columnar batch as one block; returns rows written. Idempotent with `dedup_token`."""
+    def prepare(self, table: str, columns: Mapping[str, Sequence[Any]]) -> Any:
+        """The batch in the form `insert` takes fastest (chdb: an Arrow table). The sink prepares on its
+        own thread so that its writer thread spends its time in ClickHouse."""
+
+    def insert(self, table: str, columns: Any, *, dedup_token: str | None = None) -> int:
+        """Insert one columnar batch (columns or what `prepare` made of them) as one block; returns rows
+        written. Idempotent with `dedup_token`."""
 
     def close(self) -> None: ...
 

@@ -27,6 +27,7 @@ _CREATE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)")
 _VIEW = re.compile(r"CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+)")
 _ENGINE = re.compile(r"ENGINE = (\w*)MergeTree(?:\(([^)]*)\))?")
 _ALTER = re.compile(r"ALTER TABLE (\w+)")
+_DROP_VIEW = re.compile(r"DROP VIEW IF EXISTS (\w+)")
 
 
 def _local(name: str) -> str:
@@ -54,6 +55,11 @@ def to_cluster(sql: str, cluster: str) -> list[str]:
     "Distributed('c', currentDatabase(), events_local, kafka_partition)"
     >>> to_cluster("CREATE MATERIALIZED VIEW IF NOT EXISTS v TO rollup_cell_hour AS SELECT 1 FROM events", "c")[0]
     "CREATE MATERIALIZED VIEW IF NOT EXISTS v ON CLUSTER 'c' TO rollup_cell_hour_local AS SELECT 1 FROM events_local"
+    >>> to_cluster("ALTER TABLE rollup_cell_minute DROP COLUMN IF EXISTS devices", "c")
+    ["ALTER TABLE rollup_cell_minute_local ON CLUSTER 'c' DROP COLUMN IF EXISTS devices", \
+"ALTER TABLE rollup_cell_minute ON CLUSTER 'c' DROP COLUMN IF EXISTS devices"]
+    >>> to_cluster("DROP VIEW IF EXISTS v", "c")
+    ["DROP VIEW IF EXISTS v ON CLUSTER 'c'"]
     """
     on = f"ON CLUSTER '{cluster}'"
     if m := _VIEW.search(sql):
@@ -70,8 +76,12 @@ def to_cluster(sql: str, cluster: str) -> list[str]:
             out.append(f"CREATE TABLE IF NOT EXISTS {name} {on} AS {_local(name)} ENGINE = "
                        f"Distributed('{cluster}', currentDatabase(), {_local(name)}, {SHARDED[name]})")
         return out
-    if m := _ALTER.search(sql):
-        return [sql[: m.start()] + f"ALTER TABLE {_local(m.group(1))} {on}" + sql[m.end():]]
+    if m := _ALTER.search(sql):  # a sharded table's Distributed twin must follow its columns
+        name = m.group(1)
+        alters = [_local(name)] + ([name] if name in SHARDED else [])
+        return [sql[: m.start()] + f"ALTER TABLE {t} {on}" + sql[m.end():] for t in alters]
+    if m := _DROP_VIEW.search(sql):
+        return [sql[: m.end()] + f" {on}" + sql[m.end():]]
     return [sql]
 
 

@@ -101,11 +101,14 @@ class EmbeddedStore:
                 raise QueryRejected(str(exc)) from exc
         return self._types[table]
 
-    def insert(
-        self, table: str, columns: Mapping[str, Sequence[Any]], *, dedup_token: str | None = None
-    ) -> int:
+    def prepare(self, table: str, columns: Mapping[str, Sequence[Any]]) -> pa.Table:
+        """The Arrow table `insert` hands chdb, built ahead (e.g. on another thread)."""
+        return to_arrow(columns, self.column_types(table))
+
+    def insert(self, table: str, columns: Mapping[str, Sequence[Any]] | pa.Table, *,
+               dedup_token: str | None = None) -> int:
         check_identifier(table)
-        batch = to_arrow(columns, self.column_types(table))
+        batch = columns if isinstance(columns, pa.Table) else self.prepare(table, columns)
         if batch.num_rows == 0:
             return 0
         names = ", ".join(f"`{n}`" for n in batch.column_names)

@@ -30,8 +30,9 @@ Headers = Sequence[tuple[str, bytes | None]]
 
 @dataclass
 class Decoded:
-    """Rows for the topic's table (as dicts, or already column-wise from the fast path), plus
-    (original bytes, reason) for what could not become a row."""
+    """Rows for the topic's table (as dicts, or already column-wise from the fast path, or in the store's
+    insert form once `writer.prepare_message` made them so), plus (original bytes, reason) for what could
+    not become a row."""
 
     rows: list[Row] = field(default_factory=list)
     rejects: list[tuple[bytes, str]] = field(default_factory=list)

@@ -106,6 +106,10 @@ class ServerStore:
                 raise QueryRejected(str(exc)) from exc
         return self._types[table]
 
+    def prepare(self, table: str, columns: Mapping[str, Sequence[Any]]) -> Mapping[str, Sequence[Any]]:
+        """Nothing to build ahead: the driver converts the columns as it sends them."""
+        return columns
+
     def insert(
         self, table: str, columns: Mapping[str, Sequence[Any]], *, dedup_token: str | None = None
     ) -> int:

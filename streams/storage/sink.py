@@ -2,9 +2,11 @@
 
 Reads events, dead letters, anomalies, incidents, alerts, devices and feedback as consumer group
 `citybrain-sink` (kafka-python), inserts batches bounded by rows and age, and commits offsets only after
-ClickHouse acknowledged. Replays are exact because ClickHouse, not Kafka, is the record of progress
-(`progress.py`). When ClickHouse fails, the sink pauses its partitions (Kafka keeps the data, memory stays
-bounded), retries with backoff, and re-checks what landed before retrying. Nothing is ever dropped.
+ClickHouse acknowledged. Inserts run on the `BatchWriter`'s thread, one batch in flight, while this
+thread polls and decodes the next (`writer.py`). Replays are exact because ClickHouse, not Kafka, is the
+record of progress (`progress.py`). When ClickHouse fails, the sink pauses its partitions (Kafka keeps the
+data, memory stays bounded), retries with backoff, and re-checks what landed before retrying. Nothing is
+ever dropped.
 Run it in a thread (`Sink(...).start()`, as the embedded API does) or alone: `python -m streams.storage.sink`.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
@@ -30,6 +32,7 @@ from streams.storage.metrics import DEAD, SinkStats
 from streams.storage.progress import Resume, epoch_since, recent_ids, resume, stored_offsets
 from streams.storage.recent_ids import RecentIds, drop_repeats
 from streams.storage.rows import DECODERS
+from streams.storage.writer import BatchWriter, Written, prepare_message, write_batch
 
 log = logging.getLogger(__name__)
 EVENTS = "events"
@@ -60,6 +63,8 @@ class Sink:
         self._reconcile = False
         self._unpositioned: set[TopicPartition] = set()  # assigned, paused until ClickHouse says where
         self._recent = RecentIds(self.settings.dedup_window_s, self.settings.dedup_max_ids)
+        self._writer = BatchWriter()
+        self._consumer: KafkaConsumer | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> Sink:
@@ -83,18 +88,20 @@ class Sink:
                 log.warning("sink: partitions %s unfetchable for %.0f s; reconnecting to Kafka",
                             stuck, self.settings.stuck_reconnect_s)
                 self.counters.failed("reconnect", f"unfetchable partitions {stuck}")
+        self._writer.close()
 
     def _consume(self) -> list[str]:
         """One consumer's life; returns the partitions it got stuck on (then it must be replaced)."""
-        consumer = sink_consumer(self.bootstrap, self.group_id)
+        consumer = self._consumer = sink_consumer(self.bootstrap, self.group_id)
         consumer.subscribe(self.topics, listener=RebalanceHooks(
             on_assigned=lambda tps: self._assigned(consumer, tps), on_revoked=self._revoked))
         last_lag, stuck_since = 0.0, None
         try:
             while not self._stop.is_set():
+                self._settle(consumer, wait=False)
                 if self._unpositioned:
                     self._position_partitions(consumer)
-                if self._failures and time.monotonic() >= self._retry_at:
+                if self._failures and not self._writer.busy and time.monotonic() >= self._retry_at:
                     self._flush(consumer)
                 budget = self._budget()
                 records = consumer.poll(timeout_ms=100 if not self._failures else 250, max_records=budget)
@@ -114,10 +121,14 @@ class Sink:
                     if stuck_since is not None and last_lag - stuck_since >= self.settings.stuck_reconnect_s:
                         self._drop_pending()
                         return sorted(f"{tp.topic}[{tp.partition}]" for tp in stuck)
+            self._settle(consumer, wait=True)
             if self._batch.messages and not self._failures:
                 self._flush(consumer)
+                self._settle(consumer, wait=True)
         finally:
+            self._writer.result(wait=True)  # never leave an insert running behind a closed consumer
             consumer.close(autocommit=False)
+            self._consumer = None
         return []
 
     def _drop_pending(self) -> None:
@@ -129,7 +140,7 @@ class Sink:
         """Messages one poll may add so the batch stays under `max_buffered_rows` (a message may pack
         `max_events_per_message` events): memory is bounded by settings, not by how far behind we are."""
         per_message = max(1, get_kafka_settings().max_events_per_message)
-        room = self.settings.max_buffered_rows - self._batch.rows
+        room = self.settings.max_buffered_rows - self._batch.rows - self._writer.rows
         return max(1, min(500, room // per_message))
 
     def _flush_rows(self) -> int:
@@ -143,6 +154,7 @@ class Sink:
         decoded = decode(value, headers or [], ts)
         if table == EVENTS and table not in have and decoded.count:
             self.counters.repeated(drop_repeats(decoded, self._recent))
+            prepare_message(self.store, table, decoded)
         self._batch.add(table, topic, partition, offset, ts, decoded, have)
         self.counters.messages += 1
         self.counters.skipped += bool(have)
@@ -150,50 +162,65 @@ class Sink:
             self.counters.deadletters += len(decoded.rejects)
             DEAD.inc(len(decoded.rejects))
 
-    def _flush(self, consumer: KafkaConsumer) -> bool:
-        batch, now = self._batch, datetime.now(UTC)
-        # dead letters last: a message's main rows and its rejects are separate inserts, both replay-exact
-        for table in sorted(batch.tables, key=lambda t: t == "deadletters"):
-            try:
-                if self._reconcile:  # a failed insert may have landed: ask ClickHouse, don't guess
-                    self.counters.skipped += self._discard_stored(table)
-                if not batch.tables[table]:
-                    continue
-                started = time.monotonic()
-                token = batch.dedup_token(table, epoch=repr(sorted(self._epochs.items())))
-                n = self.store.insert(table, batch.columns(table, now), dedup_token=token)
-                self.counters.inserted(table, n, time.monotonic() - started)
-                batch.tables[table] = []
-            except Exception as exc:  # noqa: BLE001 - the sink thread must never die: a dead sink stores nothing
-                kind = ("unavailable" if isinstance(exc, StoreUnavailable)
-                        else "rejected" if isinstance(exc, CityBrainError | OSError) else "error")
-                if kind == "error":
-                    log.exception("sink insert into %s hit a bug; the batch is kept and retried", table)
-                else:
-                    log.warning("sink insert into %s failed (%s), retrying: %s", table, kind, exc)
-                self.counters.failed(kind, str(exc))
-                self._backoff(consumer)
-                return False
+    def _flush(self, consumer: KafkaConsumer) -> None:
+        """Hand the pending batch to the writer, once the batch before it is settled."""
+        if not self._settle(consumer, wait=True):  # it failed: it is pending again, this batch behind it
+            return
+        batch, self._batch = self._batch, PendingBatch()
+        epoch = repr(sorted(self._epochs.items()))
+        if self._reconcile:  # a failed insert may have landed: the writer asks ClickHouse first
+            self._writer.submit(batch, lambda b: write_batch(self.store, b, epoch=epoch,
+                                                             discard_stored=self._discard_stored))
+        else:
+            self._writer.submit(batch, lambda b: write_batch(self.store, b, epoch=epoch))
+
+    def _settle(self, consumer: KafkaConsumer, *, wait: bool) -> bool:
+        """Take in the writer's result: commit what landed, or take a failed batch back and back off.
+        False when the batch in flight failed."""
+        written = self._writer.result(wait=wait)
+        if written is None:
+            return True
+        for table, rows, seconds in written.inserted:
+            self.counters.inserted(table, rows, seconds)
+        self.counters.skipped += written.discarded
+        if written.error is not None:
+            self._failed(consumer, written)
+            return False
+        batch = written.batch
         if self.commit_offsets and batch.offsets:
             offsets = {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in batch.offsets.items()}
             try:
                 consumer.commit(offsets)
             except KafkaError as exc:  # rows are stored; a replay of them is skipped via ClickHouse
                 self.counters.failed("commit", str(exc))
-        self._batch, self._reconcile, self._failures = PendingBatch(), False, 0
+        self._reconcile, self._failures = False, 0
         self.counters.batches += 1
         if self.counters.paused:
             consumer.resume(*(consumer.paused() - self._unpositioned))
             self.counters.set_paused(False)
         return True
 
-    def _discard_stored(self, table: str) -> int:
+    def _failed(self, consumer: KafkaConsumer, written: Written) -> None:
+        exc = written.error
+        kind = ("unavailable" if isinstance(exc, StoreUnavailable)
+                else "rejected" if isinstance(exc, CityBrainError | OSError) else "error")
+        if kind == "error":
+            log.error("sink insert hit a bug; the batch is kept and retried", exc_info=exc)
+        else:
+            log.warning("sink insert failed (%s), retrying: %s", kind, exc)
+        self.counters.failed(kind, str(exc))
+        written.batch.extend(self._batch)  # what was read meanwhile goes behind it, in Kafka's order
+        self._batch = written.batch
+        self._backoff(consumer)
+
+    def _discard_stored(self, batch: PendingBatch, table: str) -> int:
+        """Drop messages ClickHouse already holds in `table` (runs on the writer's thread)."""
         stored = {
             (topic, p, o)
-            for (topic, p), (lo, hi) in self._batch.spans(table).items()
+            for (topic, p), (lo, hi) in batch.spans(table).items()
             for o in stored_offsets(self.store, table, topic, p, self._epochs[topic], lo, hi + 1)
         }
-        return self._batch.discard(table, stored) if stored else 0
+        return batch.discard(table, stored) if stored else 0
 
     def _backoff(self, consumer: KafkaConsumer) -> None:
         """Stop fetching (Kafka holds the data) and schedule the next attempt."""
@@ -243,7 +270,10 @@ class Sink:
         self._unpositioned |= set(assigned)
 
     def _revoked(self, revoked: list[TopicPartition]) -> None:
-        """Forget uncommitted rows of lost partitions: the next owner re-reads them (exactly, see progress)."""
+        """Forget uncommitted rows of lost partitions: the next owner re-reads them (exactly, see progress).
+        The batch in flight lands (or comes back) first, so the next owner's look at ClickHouse is final."""
+        if self._consumer is not None:
+            self._settle(self._consumer, wait=True)
         gone = {(tp.topic, tp.partition) for tp in revoked}
         self._recent.forget(self._batch.ids(EVENTS, gone))
         self._batch.drop_partitions(gone)
