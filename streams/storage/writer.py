@@ -17,8 +17,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import pyarrow as pa
-
 from streams.storage.base import Store
 from streams.storage.batch import PendingBatch
 from streams.storage.rows import Decoded
@@ -41,12 +39,14 @@ def prepare_message(store: Store, table: str, decoded: Decoded) -> None:
     """Turn one message's rows into the form the store inserts (chdb: an Arrow table) as soon as they are
     decoded, on the sink thread: converted while they are hot in the cache, the message's Python objects
     are freed at once instead of piling up until the flush (the garbage collector kept walking them), and
-    the writer thread only concatenates. Rows Arrow cannot hold stay as they are, and the insert says why."""
+    the writer thread only concatenates. Rows that cannot be prepared (Arrow cannot hold them, or the
+    table's types could not be read) stay as they are; their batch's insert then fails or succeeds on the
+    writer thread, where failures are reported, retried and never kill the sink."""
     if not decoded.count:
         return
     try:
         decoded.columns = store.prepare(table, decoded.as_columns())
-    except (pa.ArrowException, ValueError, TypeError, OverflowError, KeyError):
+    except Exception:  # noqa: BLE001 - on the sink thread, which must not die; the insert path reports it
         return
 
 

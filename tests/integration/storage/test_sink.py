@@ -13,6 +13,7 @@ from kafka import KafkaProducer
 
 from ingest.topics import DEADLETTER_TOPIC, DEVICES_TOPIC, EVENTS_TOPIC
 from streams.settings import SinkSettings
+from streams.storage.base import StoreUnavailable
 from streams.storage.migrate import migrate
 from streams.storage.sink import Sink
 from streams.topics import ALERTS_TOPIC, ANOMALIES_TOPIC, FEEDBACK_TOPIC, INCIDENTS_TOPIC
@@ -186,3 +187,43 @@ def test_an_event_published_twice_is_stored_once_even_across_a_sink_restart(
     # sink reads them again and drops them again (>= 500), which is harmless
     assert again.stats()["repeated_events"] >= 500
     assert counts(store, f"{source}/other") == (1, 1), "ids are unique per source, not across sources"
+
+
+class AnswerLost:
+    """chdb underneath; the first `fail` inserts into `events` land, then answer with an error after a pause
+    (a server that stored the part but dropped the connection), while the sink keeps reading behind them."""
+
+    def __init__(self, store: Any, fail: int) -> None:
+        self._store, self.fail = store, fail
+
+    def insert(self, table: str, columns: Any, *, dedup_token: str | None = None) -> int:
+        n = self._store.insert(table, columns, dedup_token=dedup_token)
+        if table == "events" and self.fail > 0:
+            self.fail -= 1
+            time.sleep(0.5)
+            raise StoreUnavailable("Code: 210. connection reset after the insert")
+        return n
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def test_a_batch_whose_answer_was_lost_is_taken_back_with_what_was_read_meanwhile(
+    store: Any, producer: KafkaProducer, kafka_bootstrap: str, unique_name: str
+) -> None:
+    """The writer thread inserts while the sink thread reads on: a failed batch comes back with the messages
+    read since behind it, the retry asks ClickHouse what landed, and every event is stored once."""
+    source = f"test/{unique_name}"
+    flaky = AnswerLost(store, fail=2)
+    sink = Sink(flaky, kafka_bootstrap, group_id=unique_name, settings=FAST).start()
+    assert sink.assigned.wait(60)
+    for round_ in range(6):  # events keep arriving while inserts fail
+        produce_events(producer, source, round_ * 1000, 1000)
+        time.sleep(0.6)
+    wait_for(lambda: counts(store, source)[0] >= 6000)
+    time.sleep(1.0)  # a duplicate would show up within a batch age
+    sink.stop()
+    stats = sink.stats()
+    assert counts(store, source) == (6000, 6000)
+    assert flaky.fail == 0 and stats["errors"].get("unavailable") == 2
+    assert stats["skipped_already_stored"] > 0, "the retry found the landed messages in ClickHouse"

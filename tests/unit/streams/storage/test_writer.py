@@ -83,10 +83,11 @@ def test_a_batch_mixing_prepared_and_python_messages_still_inserts_every_row() -
     assert table.column("measurements").to_pylist()[0] == list(event_dict()["measurements"].items())
 
 
-def test_a_message_arrow_cannot_hold_stays_python_and_its_insert_says_why() -> None:
+@pytest.mark.parametrize("error", [pa.ArrowInvalid("value out of range"), ConnectionError("types unreadable")])
+def test_a_message_that_cannot_be_prepared_stays_python_and_the_sink_thread_lives(error: Exception) -> None:
     class Refusing(ArrowStore):
         def prepare(self, table: str, columns: Mapping[str, Any]) -> pa.Table:
-            raise pa.ArrowInvalid("value out of range")
+            raise error
 
     decoded = decode_event_message(_message(2))
     prepare_message(Refusing(), "events", decoded)
