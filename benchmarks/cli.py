@@ -52,8 +52,12 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
     p.set_defaults(func=_detect)
 
     p = kinds.add_parser("storage", help="sink insert rows/s and query p99 over stored events (chdb)",
-                         formatter_class=formatter, epilog="example:\n  citybrain bench storage --rows 10000000 --json")
-    p.add_argument("--rows", type=int, default=10_000_000)
+                         formatter_class=formatter,
+                         epilog="examples:\n  citybrain bench storage --rows 10000000 --json\n"
+                                "  citybrain bench storage --through-kafka --rows 2000000 --json")
+    p.add_argument("--rows", type=int, default=None, help="events (default 10,000,000; 2,000,000 --through-kafka)")
+    p.add_argument("--through-kafka", action="store_true",
+                   help="a real sink reading a fresh embedded broker, instead of the sink's path from the bytes on")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_storage)
 
@@ -121,9 +125,14 @@ def _detect(args: argparse.Namespace) -> int:
 
 
 def _storage(args: argparse.Namespace) -> int:
+    if args.through_kafka:
+        from streams.storage.bench_kafka import bench_sink_through_kafka
+
+        _print(bench_sink_through_kafka(rows=args.rows or 2_000_000), args.json)
+        return 0
     from streams.storage.bench import bench_storage
 
-    _print(bench_storage(rows=args.rows), args.json)
+    _print(bench_storage(rows=args.rows or 10_000_000), args.json)
     return 0
 
 
