@@ -52,6 +52,16 @@ def _values(column: Any) -> list[Any]:
     return column.to_pylist() if isinstance(column, pa.ChunkedArray | pa.Array) else column
 
 
+def _concat_arrow(tables: list[pa.Table]) -> pa.Table | None:
+    """One table from per-message tables; the fast and the per-event path name the same columns in another
+    order. None when they disagree beyond that: then they are joined as Python columns."""
+    names = tables[0].column_names
+    try:
+        return pa.concat_tables([t if t.column_names == names else t.select(names) for t in tables])
+    except (pa.ArrowInvalid, KeyError):
+        return None
+
+
 def _concat(parts: list[Any]) -> Any:
     if all(isinstance(p, np.ndarray) for p in parts):
         return np.concatenate(parts)
@@ -134,8 +144,8 @@ class PendingBatch:
         chunks = self.tables[table]
         sizes = [c.rows for c in chunks]
         arrow = [isinstance(c.columns, pa.Table) for c in chunks]
-        if all(arrow):
-            joined = pa.concat_tables([c.columns for c in chunks])
+        joined = _concat_arrow([c.columns for c in chunks]) if all(arrow) else None
+        if joined is not None:
             cols = {name: joined.column(name) for name in joined.column_names}
         else:  # a message Arrow could not hold goes back to Python with the rest; its insert will say why
             parts = [columns_of(c.columns) if a else c.columns for c, a in zip(chunks, arrow, strict=True)]

@@ -42,12 +42,15 @@ def prepare_message(store: Store, table: str, decoded: Decoded) -> None:
     the writer thread only concatenates. Rows that cannot be prepared (Arrow cannot hold them, or the
     table's types could not be read) stay as they are; their batch's insert then fails or succeeds on the
     writer thread, where failures are reported, retried and never kill the sink."""
-    if not decoded.count:
+    rows = decoded.count
+    if not rows:
         return
     try:
-        decoded.columns = store.prepare(table, decoded.as_columns())
+        prepared = store.prepare(table, decoded.as_columns())
     except Exception:  # noqa: BLE001 - on the sink thread, which must not die; the insert path reports it
         return
+    # rows from the per-event path (a message with a reject) become columns too: keep their count
+    decoded.columns, decoded.column_rows, decoded.rows = prepared, rows, []
 
 
 def write_batch(store: Store, batch: PendingBatch, *, epoch: str = "",

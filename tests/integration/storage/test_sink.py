@@ -227,3 +227,22 @@ def test_a_batch_whose_answer_was_lost_is_taken_back_with_what_was_read_meanwhil
     assert counts(store, source) == (6000, 6000)
     assert flaky.fail == 0 and stats["errors"].get("unavailable") == 2
     assert stats["skipped_already_stored"] > 0, "the retry found the landed messages in ClickHouse"
+
+
+def test_good_events_beside_a_bad_one_are_stored_and_the_bad_one_dead_lettered(
+    store: Any, producer: KafkaProducer, kafka_bootstrap: str, unique_name: str
+) -> None:
+    """A message with one bad event takes the per-event path; its good events join the fast path's in the
+    same insert (each message is turned into Arrow as it is decoded)."""
+    source = f"test/{unique_name}"
+    produce_events(producer, source, 0, 200)
+    mixed = [event_dict(id=f"{source}-mixed-{i}", source=source, device_id="dev-1") for i in range(3)]
+    producer.send(EVENTS_TOPIC, orjson.dumps(mixed[:2] + [{"id": f"{source}-bad"}] + mixed[2:]), key=b"dev-1").get(10)
+    produce_events(producer, source, 200, 200)
+    sink = Sink(store, kafka_bootstrap, group_id=unique_name, settings=FAST).start()
+    wait_for(lambda: counts(store, source)[0] >= 403)
+    time.sleep(1.0)
+    sink.stop()
+    assert counts(store, source) == (403, 403)
+    dead = store.query("SELECT reason FROM deadletters WHERE payload LIKE {p:String}", {"p": f"%{source}-bad%"})
+    assert len(dead) == 1 and "source" in dead[0]["reason"]

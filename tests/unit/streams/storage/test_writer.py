@@ -74,6 +74,22 @@ def test_prepared_messages_are_arrow_and_insert_the_same_rows_as_python_ones() -
     assert prepared.ids("events", {(EVENTS_TOPIC, 0)}) == plain.ids("events", {(EVENTS_TOPIC, 0)})
 
 
+def test_messages_with_rejects_keep_their_good_rows_when_prepared() -> None:
+    """The per-event path (a message with a bad event) names the columns in another order than the fast path,
+    and its rows must survive the conversion: every good row is inserted, the bad one is dead-lettered."""
+    store = ArrowStore()
+    batch = _batch(store, [_message(2), orjson.dumps([event_dict(attributes={"lane": 2}), {"id": "bad"}]),
+                           _message(3)])
+    assert [c.rows for c in batch.tables["events"]] == [2, 1, 3]
+    assert all(isinstance(c.columns, pa.Table) for c in batch.tables["events"])
+    written = write_batch(store, batch)
+    assert written.error is None
+    assert [(t, n) for t, n, _ in written.inserted] == [("events", 6), ("deadletters", 1)]
+    table = store.inserts[0][2]
+    assert table.column("kafka_offset").to_pylist() == [0, 0, 1, 2, 2, 2]
+    assert table.column("attributes").to_pylist()[2] == '{"lane":2}'
+
+
 def test_a_batch_mixing_prepared_and_python_messages_still_inserts_every_row() -> None:
     store = ArrowStore()
     batch = _batch(store, [_message(2)])
