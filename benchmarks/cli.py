@@ -126,7 +126,7 @@ def _detect(args: argparse.Namespace) -> int:
 
 def _storage(args: argparse.Namespace) -> int:
     if args.through_kafka:
-        from streams.storage.bench_kafka import bench_sink_through_kafka
+        from benchmarks.sink_kafka import bench_sink_through_kafka
 
         _print(bench_sink_through_kafka(rows=args.rows or 2_000_000), args.json)
         return 0

@@ -168,11 +168,9 @@ class Sink:
             return
         batch, self._batch = self._batch, PendingBatch()
         epoch = repr(sorted(self._epochs.items()))
-        if self._reconcile:  # a failed insert may have landed: the writer asks ClickHouse first
-            self._writer.submit(batch, lambda b: write_batch(self.store, b, epoch=epoch,
-                                                             discard_stored=self._discard_stored))
-        else:
-            self._writer.submit(batch, lambda b: write_batch(self.store, b, epoch=epoch))
+        # after a failure an insert may have landed without an answer: the writer asks ClickHouse first
+        discard = self._discard_stored if self._reconcile else None
+        self._writer.submit(batch, lambda b: write_batch(self.store, b, epoch=epoch, discard_stored=discard))
 
     def _settle(self, consumer: KafkaConsumer, *, wait: bool) -> bool:
         """Take in the writer's result: commit what landed, or take a failed batch back and back off.
@@ -205,9 +203,9 @@ class Sink:
         kind = ("unavailable" if isinstance(exc, StoreUnavailable)
                 else "rejected" if isinstance(exc, CityBrainError | OSError) else "error")
         if kind == "error":
-            log.error("sink insert hit a bug; the batch is kept and retried", exc_info=exc)
+            log.error("sink insert into %s hit a bug; the batch is kept and retried", written.table, exc_info=exc)
         else:
-            log.warning("sink insert failed (%s), retrying: %s", kind, exc)
+            log.warning("sink insert into %s failed (%s), retrying: %s", written.table, kind, exc)
         self.counters.failed(kind, str(exc))
         written.batch.extend(self._batch)  # what was read meanwhile goes behind it, in Kafka's order
         self._batch = written.batch

@@ -33,6 +33,7 @@ class Written:
     inserted: list[Inserted] = field(default_factory=list)
     discarded: int = 0  # messages dropped because ClickHouse already held them
     error: BaseException | None = None
+    table: str | None = None  # the table whose insert failed
 
 
 def prepare_message(store: Store, table: str, decoded: Decoded) -> None:
@@ -72,7 +73,7 @@ def write_batch(store: Store, batch: PendingBatch, *, epoch: str = "",
             out.inserted.append((table, n, time.monotonic() - started))
             batch.tables[table] = []
         except Exception as exc:  # noqa: BLE001 - handed to the sink thread, which logs and retries
-            out.error = exc
+            out.error, out.table = exc, table
             break
     return out
 

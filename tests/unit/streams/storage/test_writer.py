@@ -115,6 +115,7 @@ def test_tables_land_in_order_and_a_failure_keeps_only_what_did_not() -> None:
     batch = _batch(store, [_message(2), orjson.dumps([event_dict(), {"broken": True}])])
     written = write_batch(store, batch, epoch="e1")
     assert [t for t, _, _ in written.inserted] == ["events"] and isinstance(written.error, ConnectionError)
+    assert written.table == "deadletters"
     assert batch.tables["events"] == [] and len(batch.tables["deadletters"]) == 1  # the retry sends only these
     store.failing.clear()
     again = write_batch(store, batch, epoch="e1")

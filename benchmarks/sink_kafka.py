@@ -10,7 +10,6 @@ the broker (BENCHMARKS.md, Storage). Wired to `citybrain bench storage --through
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 import uuid
@@ -18,6 +17,7 @@ from typing import Any
 
 from kafka import KafkaProducer
 
+from benchmarks.harness import cpu_seconds
 from deploy.broker import EmbeddedBroker
 from deploy.topics import ensure_topics
 from ingest.topics import EVENTS_TOPIC
@@ -26,15 +26,6 @@ from streams.storage.bench import messages
 from streams.storage.embedded import EmbeddedStore
 from streams.storage.migrate import migrate
 from streams.storage.sink import Sink
-
-
-def _cpu_s(pid: int) -> float | None:
-    """User + system CPU seconds of another process (Linux /proc), None where that is unavailable."""
-    try:
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _produce(bootstrap: str, rows: int, devices: int, hours: float) -> None:
@@ -61,12 +52,12 @@ def bench_sink_through_kafka(rows: int = 2_000_000, *, devices: int = 10_000, ho
             sink.start()
             if not sink.assigned.wait(120):
                 raise TimeoutError("the sink got no partitions from the embedded broker within 120 s")
-            broker_cpu0, cpu0, t0 = _cpu_s(broker.proc.pid), time.process_time(), time.perf_counter()
+            broker_cpu0, cpu0, t0 = cpu_seconds(broker.proc.pid), time.process_time(), time.perf_counter()
             deadline = t0 + timeout_s
             while sink.stats()["rows"].get("events", 0) < rows and time.perf_counter() < deadline:
                 time.sleep(0.05)
             seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-            broker_cpu = _cpu_s(broker.proc.pid)
+            broker_cpu = cpu_seconds(broker.proc.pid) - broker_cpu0
             sink.stop()
             counted = store.query("SELECT count() AS n, uniqExact(id) AS d FROM events")[0]
         finally:
@@ -77,6 +68,6 @@ def bench_sink_through_kafka(rows: int = 2_000_000, *, devices: int = 10_000, ho
         "sink_rows_per_s": round(stored / seconds), "seconds": round(seconds, 2),
         # the sink's process: its thread, the writer, chdb's inserts and merges, the kafka-python client
         "sink_process_cpu_s": round(cpu, 2),
-        "broker_cpu_s": round(broker_cpu - broker_cpu0, 2) if broker_cpu is not None and broker_cpu0 else None,
+        "broker_cpu_s": round(broker_cpu, 2),
         "batches": sink.stats()["batches"],
     }
