@@ -186,7 +186,7 @@ class SeriesDetectors:
             residual[sel] = group.bank.residual
             for j in np.flatnonzero(score >= thr):
                 k = sel[j]
-                name = "flatline" if group.bank.flat_won[j] else group.name
+                name = group.bank.winner(j, group.name)
                 hits.append(self._anomaly(events[owners[k]], keys[k][1], x[k], expected[j], score[j], thr[j], name))
         if group.joint is not None:
             multi = counts >= 2
@@ -221,7 +221,7 @@ class SeriesDetectors:
         self.feedback_marks[mark] = min(self.feedback_marks.get(mark, 0) + 1, 20)
         for group in self.groups.values():
             sid = group.index.get((device_id, metric))
-            if sid is not None and detector in (group.name, "flatline"):
+            if sid is not None and detector in (group.name, *ResidualBank.PART_NAMES):
                 group.threshold[sid] = max(group.threshold[sid], self._threshold((device_id, metric), detector))
 
     def check_offline(self, now: datetime) -> list[Anomaly]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from streams.records import Anomaly
 
-FAULT_DETECTORS = frozenset({"flatline", "offline"})
+FAULT_DETECTORS = frozenset({"flatline", "offline", "silence"})  # silence: it reports, but its bursts stopped
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,9 @@ of the same surprise: the *record* score (more surprising than anything this ser
 makes one threshold fit a CPU gauge and a taxi count) and the *anomaly likelihood* (the recent mean
 surprise is far in the tail of this series' own history: sustained oddity), plus a *drift* score (the same
 estimator on the signed residual, two-sided, memories counted in time: a typical value that moved by about
-one sigma for hours, which neither of the others sees). After an alert the residual
+one sigma for hours, which neither of the others sees), plus a *range record* (a value beyond the whole range
+the series ever reported, `streams.detectors.extremes`). A *silence* score (a bursty series whose bursts
+stopped) comes last, with its own hold. After an alert the residual
 score is held down for `suppress_hold` values, and for as long as it stays near the threshold
 (`suppress_rearm`), so one episode raises one alert. Score first, then learn;
 values judged anomalous are learned with a small weight, so a spike does not poison the baseline but a
@@ -38,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from streams.detectors.calibration import RecordCalibrator, combine
+from streams.detectors.extremes import RangeRecord, Silence
 from streams.detectors.likelihood import AnomalyLikelihood, Suppressor
 from streams.detectors.params import BankParams
 
@@ -73,7 +76,10 @@ class ResidualBank:
         self.drift = AnomalyLikelihood(p.drift_short_alpha, p.drift_long_alpha, p.drift_decades, p.drift_min_std,
                                        two_sided=True)
         self.suppressor = Suppressor(p.suppress_hold, rearm=p.suppress_rearm)
+        self._extremes()
         self.flat_won = np.zeros(0, dtype=bool)  # per step: which scores came from the flatline part
+        self.range_won = np.zeros(0, dtype=bool)  # ... from the range record
+        self.silence_won = np.zeros(0, dtype=bool)  # ... from the silence score
         self.residual = np.zeros(0)  # per step: standardised signed residual of each value
         self._vec = {k: np.zeros(0) for k in (
             "n", "mu", "var", "prev", "dvar", "run", "fast", "es", "el", "lo", "hi", "last", "gap")}
@@ -102,8 +108,29 @@ class ResidualBank:
         for part in self._parts():
             part.reset(ids)
 
-    def _parts(self) -> tuple[RecordCalibrator | AnomalyLikelihood | Suppressor, ...]:
-        return self.calibrator, self.flat_calibrator, self.likelihood, self.drift, self.suppressor
+    #: what an alert names as its detector when one of these parts, not the residual ensemble, raised it
+    PART_NAMES = ("flatline", "range", "silence")
+
+    def winner(self, j: int, default: str) -> str:
+        """The detector name for row `j` of the last step: the part whose score it is, else `default`."""
+        if self.silence_won[j]:
+            return "silence"
+        if self.flat_won[j]:
+            return "flatline"
+        return "range" if self.range_won[j] else default
+
+    def _extremes(self) -> None:
+        """The range record and the silence score, with the silence's own re-alert hold (`extremes`)."""
+        p = self.params
+        self.range = RangeRecord(p.range_margin, p.range_sigma, p.range_decay)
+        self.silence = Silence(p.silence_z, p.silence_gap, decades=p.silence_decades,
+                               min_bursts=p.silence_min_bursts)
+        # its own hold: a silence alert must not halve the scores of the anomaly that may end it
+        self.silence_suppressor = Suppressor(p.suppress_hold, rearm=p.suppress_rearm)
+
+    def _parts(self) -> tuple[RecordCalibrator | AnomalyLikelihood | Suppressor | RangeRecord | Silence, ...]:
+        return (self.calibrator, self.flat_calibrator, self.likelihood, self.drift, self.suppressor, self.range,
+                self.silence, self.silence_suppressor)
 
     def _slot(self, t: np.ndarray) -> np.ndarray:
         p = self.params
@@ -142,7 +169,7 @@ class ResidualBank:
         mean_err = np.maximum(1.0 / np.maximum(sn, 1.0), p.season_alpha / (2.0 - p.season_alpha))
         spread = np.where(seasonal, np.sqrt(sv_shrunk * (1.0 + mean_err) + floor2), sd)
         self.residual = (x - expected) / spread  # signed, for the multivariate detector
-        z = np.abs(self.residual)
+        z = z_raw = np.abs(self.residual)
         z = np.maximum(z, p.diff_weight * np.abs(x - prev) / np.sqrt(dvar + floor2))
         fast = np.where(n > 0, fast + p.fast_alpha * (x - fast), x)
         z = np.maximum(z, p.shift_weight * np.abs(fast - mu) / sd)
@@ -152,6 +179,8 @@ class ResidualBank:
         warm = n >= p.warmup + p.calibration_warmup
         score = np.zeros(len(ids))
         residual_anomalous = np.zeros(len(ids), dtype=bool)
+        self.range_won = np.zeros(len(ids), dtype=bool)
+        pace = np.where(gap > 0, gap / p.drift_interval_s, 1.0)  # memories counted in time (drift, range)
         if p.residual:
             surprise = 0.5 * z * z * (1.0 + p.z_over * over)
             score = self.calibrator.step(ids, surprise, warm, learning)
@@ -159,8 +188,11 @@ class ResidualBank:
                 score = combine(score, self.likelihood.step(ids, np.minimum(surprise, 12.5), warm, learning))
             if p.drift:
                 signed = np.clip(self.residual, -p.clip, p.clip)
-                pace = np.where(gap > 0, gap / p.drift_interval_s, 1.0)
                 score = combine(score, self.drift.step(ids, signed, warm, learning, pace))
+            if p.range_record:
+                beyond = self.range.step(ids, x, mu, sd, warm, pace)
+                self.range_won = beyond > score
+                score = combine(score, beyond)
             residual_anomalous = score >= threshold
             if p.suppress_hold:  # one alert per episode; a stuck sensor (below) keeps its own escalation
                 score = self.suppressor.step(ids, score, threshold)
@@ -188,6 +220,11 @@ class ResidualBank:
             self.flat_won = flat > score
             score = np.maximum(score, flat)
         anomalous = (score >= threshold) | residual_anomalous
+        self.silence_won = np.zeros(len(ids), dtype=bool)
+        if p.residual and p.silence:  # not a property of this value: learned as usual, held on its own
+            quiet = self.silence_suppressor.step(ids, self.silence.step(ids, z_raw, warm, learning, pace), threshold)
+            self.silence_won = quiet > score
+            score = np.maximum(score, quiet)
         w = np.where(anomalous, p.anomalous_weight, 1.0)
         a = w * np.maximum(p.level_alpha, 1.0 / (n + 1.0))
         # no clipping while the level is still being learned: a sigma that starts at zero would make the
@@ -249,7 +286,7 @@ class ResidualBank:
     def __getstate__(self) -> dict[str, Any]:
         return {"params": asdict(self.params), "capacity": self.capacity, "vec": self._vec, "mat": self._mat,
                 "cal": self.calibrator, "flat": self.flat_calibrator, "lik": self.likelihood, "sup": self.suppressor,
-                "drift": self.drift}
+                "drift": self.drift, "range": self.range, "silence": self.silence, "quiet": self.silence_suppressor}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.params = BankParams(**state["params"])
@@ -265,5 +302,13 @@ class ResidualBank:
         self.drift = state.get("drift") or AnomalyLikelihood(p.drift_short_alpha, p.drift_long_alpha, p.drift_decades,
                                                              p.drift_min_std, two_sided=True)
         self.drift.ensure(self.capacity)
+        if "range" not in state:  # snapshots from before the range record and the silence score start them fresh
+            self._extremes()
+            for part in (self.range, self.silence, self.silence_suppressor):
+                part.ensure(self.capacity)
+        else:
+            self.range, self.silence, self.silence_suppressor = state["range"], state["silence"], state["quiet"]
         self.flat_won = np.zeros(0, dtype=bool)
+        self.range_won = np.zeros(0, dtype=bool)
+        self.silence_won = np.zeros(0, dtype=bool)
         self.residual = np.zeros(0)

@@ -2,7 +2,9 @@
 
 Detector names: `seasonal` (time-of-day baseline + residual), `residual` (level + step residual, no
 seasonality), `flatline` (stuck sensor), `multivariate` (joint shift of a device's metrics, on top of a
-value detector), `offline` (missed reports; heartbeats feed it). A category maps
+value detector), `offline` (missed reports; heartbeats feed it). `seasonal` and `residual` also watch the
+series' range and its bursts (`streams.detectors.extremes`); an alert those raise names `range` (a new
+record high or low) or `silence` (its usual bursts stopped) as its detector. A category maps
 to a list of names; `CITYBRAIN_DETECT_DETECTORS` may hold the JSON object or a path to a JSON file,
 e.g. `{"water": ["seasonal", "flatline"], "wearable": ["residual"]}`; listed categories replace defaults.
 """

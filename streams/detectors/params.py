@@ -67,3 +67,15 @@ class BankParams:
     drift_interval_s: float = 300.0  # the memories above are per value at this reporting interval and are
     # counted in time otherwise: a camera reporting every 10 s would call a 17-minute traffic episode a
     # shift (measured: an extra anomaly record kept an accident's incident open and hid a crowd surge)
+    range_record: bool = True  # a value beyond the series' whole range (`RangeRecord`): two NAB windows the
+    # residual scores missed, +2.5 points alone; 71.35 -> 76.35 with the silence below (BENCHMARKS.md)
+    range_margin: float = 0.1  # scores 0.9 at 10% of the range's width beyond it...
+    range_sigma: float = 1.5  # ...and at least 1.5 sigma beyond it: white noise's slowly growing range stays quiet
+    range_decay: float = 1e-5  # the range shrinks towards the level by this per value at `drift_interval_s`
+    # (half-life ~8 months at 5-minute readings)
+    silence: bool = True  # a bursty series whose bursts stopped (`Silence`): two NAB windows no value shows
+    silence_z: float = 5.0  # a burst: |z| >= 5 after at least `silence_gap` quieter values...
+    silence_gap: int = 12  # ...counted at `drift_interval_s` (an hour): counted per value, one accident's bursts
+    # on a camera reporting every 10 s set a usual gap of minutes, and the calm after it raised a false fault
+    silence_decades: float = 3.5  # scores 0.9 after about seven of the series' usual gaps between bursts
+    silence_min_bursts: int = 5

@@ -135,3 +135,19 @@ def test_multivariate_is_configuration() -> None:
     engine = SeriesDetectors(config={"traffic": ("seasonal",)})
     engine.process([_pair(0, 40.0, 0.3)])
     assert next(iter(engine.groups.values())).joint is None
+
+
+def test_a_silence_alert_names_its_detector_and_takes_feedback() -> None:
+    # a water gauge (one reading a minute) with a sharp surge every 100-200 minutes, then the surges stop
+    engine = SeriesDetectors(threshold=0.9, config={"water": ("seasonal",)})
+    rng = np.random.default_rng(6)
+    surges = set(np.cumsum(rng.integers(100, 200, size=60)).tolist())
+    hits = []
+    for k in range(12_000):
+        value = 1.0 + 0.01 * rng.normal() + (4.0 if k in surges and k < 6000 else 0.0)
+        hits += engine.process([reading(k, value, "wl-1", "level_m", category="water")])
+    quiet = [a for a in hits if a.time > START + timedelta(minutes=6000)]
+    assert [a.detector for a in quiet] == ["silence"]
+    engine.feedback("wl-1", "level_m", "silence")
+    group = next(iter(engine.groups.values()))
+    assert group.threshold[group.index.get(("wl-1", "level_m"))] > 0.9
