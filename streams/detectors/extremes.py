@@ -21,10 +21,12 @@ import math
 
 import numpy as np
 
+from streams.detectors.series import SeriesArrays
+
 _LN10 = math.log(10.0)
 
 
-class RangeRecord:
+class RangeRecord(SeriesArrays):
     """Score a value by how far it lies beyond the series' (slowly forgotten) range.
 
     `ratio` = distance past the range / max(`margin` x range width, `sigma` x spread); the score is
@@ -47,16 +49,7 @@ class RangeRecord:
         self.margin = margin
         self.sigma = sigma
         self.decay = decay
-        self._state = {k: np.zeros(0) for k in ("lo", "hi", "seen")}
-
-    def ensure(self, capacity: int) -> None:
-        for k, v in self._state.items():
-            if capacity > len(v):
-                self._state[k] = np.concatenate([v, np.zeros(capacity - len(v))])
-
-    def reset(self, ids: np.ndarray) -> None:
-        for v in self._state.values():
-            v[ids] = 0.0
+        super().__init__("lo", "hi", "seen")
 
     def step(self, ids: np.ndarray, x: np.ndarray, centre: np.ndarray, spread: np.ndarray, active: np.ndarray,
              pace: np.ndarray | float = 1.0) -> np.ndarray:
@@ -73,7 +66,7 @@ class RangeRecord:
         return score
 
 
-class Silence:
+class Silence(SeriesArrays):
     """Score how improbable the current quiet stretch is, given this series' usual gap between bursts.
 
     A *burst* is a value with |z| >= `z` that follows at least `gap` quiet values. The mean length of the
@@ -102,16 +95,7 @@ class Silence:
         self.alpha = alpha
         self.decades = decades
         self.min_bursts = min_bursts
-        self._state = {k: np.zeros(0) for k in ("run", "mean", "bursts")}
-
-    def ensure(self, capacity: int) -> None:
-        for k, v in self._state.items():
-            if capacity > len(v):
-                self._state[k] = np.concatenate([v, np.zeros(capacity - len(v))])
-
-    def reset(self, ids: np.ndarray) -> None:
-        for v in self._state.values():
-            v[ids] = 0.0
+        super().__init__("run", "mean", "bursts")
 
     def step(self, ids: np.ndarray, z: np.ndarray, active: np.ndarray, learning: np.ndarray,
              pace: np.ndarray | float = 1.0) -> np.ndarray:

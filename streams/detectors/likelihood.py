@@ -27,6 +27,8 @@ import math
 
 import numpy as np
 
+from streams.detectors.series import SeriesArrays
+
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _LN10 = math.log(10.0)
 
@@ -44,7 +46,7 @@ def neg_log10_tail(z: np.ndarray) -> np.ndarray:
     return np.where(z > 0.0, value, math.log10(2.0))
 
 
-class AnomalyLikelihood:
+class AnomalyLikelihood(SeriesArrays):
     """Per-series likelihood of the recent raw scores; state is four floats per series.
 
     >>> lik = AnomalyLikelihood()
@@ -79,16 +81,7 @@ class AnomalyLikelihood:
         self.decades = decades
         self.min_std = min_std
         self.two_sided = two_sided  # a short-term mean far *below* its history is as telling (signed inputs)
-        self._state = {k: np.zeros(0) for k in ("short", "mean", "var", "n")}
-
-    def ensure(self, capacity: int) -> None:
-        for k, v in self._state.items():
-            if capacity > len(v):
-                self._state[k] = np.concatenate([v, np.zeros(capacity - len(v))])
-
-    def reset(self, ids: np.ndarray) -> None:
-        for v in self._state.values():
-            v[ids] = 0.0
+        super().__init__("short", "mean", "var", "n")
 
     def step(self, ids: np.ndarray, raw: np.ndarray, active: np.ndarray, learning: np.ndarray | None = None,
              pace: np.ndarray | float = 1.0) -> np.ndarray:

@@ -79,3 +79,27 @@ class SeriesIndex:
             self.keys[s] = None
         self.free.extend(reversed(victims))
         return victims
+
+
+class SeriesArrays:
+    """Per-series state as named float arrays indexed by slot: grown by `ensure`, zeroed by `reset`.
+
+    The base of the bank's parts that keep a few floats per series (likelihood, range record, silence).
+
+    >>> part = SeriesArrays("peak", "count")
+    >>> part.ensure(3); part._state["peak"][1] = 5.0; part.reset(np.array([1]))
+    >>> part._state["peak"].tolist(), len(part._state["count"])
+    ([0.0, 0.0, 0.0], 3)
+    """
+
+    def __init__(self, *names: str) -> None:
+        self._state = {k: np.zeros(0) for k in names}
+
+    def ensure(self, capacity: int) -> None:
+        for k, v in self._state.items():
+            if capacity > len(v):
+                self._state[k] = np.concatenate([v, np.zeros(capacity - len(v))])
+
+    def reset(self, ids: np.ndarray) -> None:
+        for v in self._state.values():
+            v[ids] = 0.0
