@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import h3
+import pytest
 
 from streams.fusion import Fusion, FusionConfig
 from streams.records import Severity
@@ -77,8 +78,9 @@ def test_department_rate_limit_suppresses_storm_of_distinct_incidents():
     assert out.suppressed == len(out.incidents) - 3
 
 
-def test_sensor_fault_is_its_own_maintenance_incident():
-    out = Fusion().add([make_anomaly(cell=CELL, detector="flatline"), make_anomaly(cell=CELL)], now=T0)
+@pytest.mark.parametrize("detector", ["flatline", "silence"])
+def test_sensor_fault_is_its_own_maintenance_incident(detector):
+    out = Fusion().add([make_anomaly(cell=CELL, detector=detector), make_anomaly(cell=CELL)], now=T0)
     subs = sorted(i.sub_category for i in out.incidents)
     assert subs == ["sensorFailure", "trafficJam"]
     fault = next(a for a in out.alerts if a.sub_category == "sensorFailure")
