@@ -7,9 +7,10 @@ is news whatever the spikes were, and it is what an operator reads at once ("hig
 ever recorded"). On the NAB development corpus it found two windows the residual scores missed.
 
 `Silence` ("its usual bursts stopped"): a series that used to produce large deviations (>= `z` sigma)
-every so often has been quiet for far longer than its usual gap between bursts. A loop detector whose
-rush-hour peaks vanish, or a disk whose nightly write bursts stop, while readings still arrive: the device
-reports but no longer sees what it used to. Nothing in one value shows it, so no residual score can (on
+every so often has been quiet for far longer than its usual gap between bursts. A drainage pump whose
+start-up surges stop, or a disk whose write bursts stop, while readings still arrive: the device reports
+but no longer sees what it used to (a surge that comes every day at the same hour is the seasonal
+baseline's, not a burst). Nothing in one value shows it, so no residual score can (on
 NAB: the all-zero stretch of a bursty disk gauge, a day without a CPU's usual spikes).
 
 Both keep three floats per series and score many series per call, like the other parts of `ResidualBank`.
