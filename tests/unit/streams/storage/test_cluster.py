@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from streams.settings import ClickHouseSettings
 from streams.storage.cluster import SHARDED, cluster_script, to_cluster
@@ -41,3 +42,10 @@ def test_engine_arguments_are_kept_after_the_replication_path() -> None:
     assert out == ["CREATE TABLE IF NOT EXISTS devices ON CLUSTER 'c' (d String, v UInt64) ENGINE = "
                    "ReplicatedReplacingMergeTree('/clickhouse/tables/all/{database}/devices', '{replica}', v)"
                    " ORDER BY d"]
+
+
+def test_the_committed_cluster_script_is_generated_from_the_migrations() -> None:
+    # deploy/clickhouse/cluster.sql repeats every migration by design; it must never drift from them
+    committed = Path(__file__).parents[4] / "deploy" / "clickhouse" / "cluster.sql"
+    assert committed.read_text() == cluster_script("citybrain"), (
+        "regenerate: python -m streams.storage.cluster > deploy/clickhouse/cluster.sql")
